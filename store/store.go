@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Store is supportd's data. Every method that changes tickets writes the change and
+// its events (see event.go) in one transaction. Methods taking a Caller see only what
+// that caller may see: a client's own tickets, or every ticket for a super admin;
+// anything else is ErrNotFound.
+type Store interface {
+	// RememberPerson records the caller's id, role and latest name.
+	RememberPerson(ctx context.Context, c Caller) error
+	// Person returns a remembered person and their role, or ErrNotFound.
+	Person(ctx context.Context, id ID) (Person, Role, error)
+
+	// CreateTicket inserts a ticket with its first threads (status pending, the next
+	// number from 1001 on). With in.Idem set it returns *ReplayError or
+	// ErrIdempotencyMismatch when the caller used the key before (within 24 hours).
+	CreateTicket(ctx context.Context, in NewTicket) (Ticket, error)
+	// Ticket returns one ticket with its threads, oldest first, and Unread for the caller.
+	Ticket(ctx context.Context, c Caller, id ID) (Ticket, error)
+	// ListTickets returns one page, threads included, Unread for the caller.
+	ListTickets(ctx context.Context, c Caller, f ListFilter) (TicketPage, error)
+	// AddThread appends a reply and bumps updatedAt; a client's reply reopens a closed
+	// ticket to pending. Idempotency as for CreateTicket.
+	AddThread(ctx context.Context, in NewThread) (Thread, error)
+	// UpdateTicket applies a PUT (the caller's right to each field is checked before).
+	UpdateTicket(ctx context.Context, c Caller, id ID, u TicketUpdate) (Ticket, error)
+	// DeleteTickets deletes the visible tickets among ids with their threads and
+	// returns how many went.
+	DeleteTickets(ctx context.Context, c Caller, ids []ID) (int, error)
+	// MarkSeen sets seenAt, once, on the visible threads among ids written by the
+	// other side; it records one threads.seen event per ticket that changed.
+	MarkSeen(ctx context.Context, c Caller, threadIDs []ID, at time.Time) error
+	// LinkIssue holds the ticket exclusively while create runs, so that concurrent
+	// calls make one issue: ErrIssueExists when the ticket has an issueUrl already,
+	// else it stores the URL create returns and records ticket.updated.
+	LinkIssue(ctx context.Context, c Caller, id ID, create func(context.Context, Ticket) (string, error)) (Ticket, error)
+
+	// SequenceEvents numbers the committed events that have no id yet, in commit
+	// order, fills in counts data, and returns them.
+	SequenceEvents(ctx context.Context) ([]Event, error)
+	// EventsAfter returns up to limit sequenced events with an id above after, in order.
+	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
+	// LastEventID is the newest sequenced event id, 0 when there is none (it never
+	// goes back, even when old events are pruned).
+	LastEventID(ctx context.Context) (int64, error)
+	// FirstEventID is the oldest id still kept, or LastEventID()+1 when none is.
+	FirstEventID(ctx context.Context) (int64, error)
+	// PruneEvents deletes sequenced events older than before.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
+
+	// Ping checks the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close()
+}
