@@ -1,0 +1,190 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/supportd/supportd/store"
+)
+
+func idempotencyTests() []test {
+	return []test{
+		{"CreateReplays", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			in := withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1")
+			tk := f.createWith(in)
+			f.drain()
+			for range 2 {
+				_, err := s.CreateTicket(f.ctx, in)
+				checkReplay(t, "CreateTicket again", err, tk)
+			}
+			checkTotal(t, f, 1)
+			f.noEvents()
+		}},
+		{"CreateMismatch", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			f.createWith(withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1"))
+			f.drain()
+			_, err := s.CreateTicket(f.ctx, withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2"))
+			if !errors.Is(err, store.ErrIdempotencyMismatch) {
+				t.Errorf("CreateTicket with a reused key: got error %v, want ErrIdempotencyMismatch", err)
+			}
+			checkTotal(t, f, 1)
+			f.noEvents()
+		}},
+		{"ThreadReplays", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			tk := f.create(f.acme, "Question")
+			in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
+				Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
+			th, err := s.AddThread(f.ctx, in)
+			if err != nil {
+				t.Fatalf("AddThread: %v", err)
+			}
+			f.drain()
+			_, err = s.AddThread(f.ctx, in)
+			checkReplay(t, "AddThread again", err, th)
+			other := in
+			other.Idem = &store.Idempotency{Key: "k1", Hash: "h2"}
+			if _, err := s.AddThread(f.ctx, other); !errors.Is(err, store.ErrIdempotencyMismatch) {
+				t.Errorf("AddThread with a reused key: got error %v, want ErrIdempotencyMismatch", err)
+			}
+			if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
+				t.Errorf("threads: got %d, want 2", n)
+			}
+			f.noEvents()
+		}},
+		{"OneKeySpaceForBothCreates", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			tk := f.createWith(withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1"))
+			_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
+				NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k1", Hash: "h2"}})
+			if !errors.Is(err, store.ErrIdempotencyMismatch) {
+				t.Errorf("AddThread with a key used by CreateTicket: got error %v, want ErrIdempotencyMismatch", err)
+			}
+		}},
+		{"PerCaller", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			a := f.createWith(withKey(newTicket(f.acme, "Same", "hello"), "k1", "h1"))
+			g := f.createWith(withKey(newTicket(f.globex, "Same", "hello"), "k1", "h1"))
+			n := f.createWith(withKey(forClient(f.ann, acmeID, "Same", "hello"), "k1", "h1"))
+			if a.ID == g.ID || a.ID == n.ID {
+				t.Errorf("ticket ids: got %s, %s, %s, want three tickets", a.ID, g.ID, n.ID)
+			}
+			checkTotal(t, f, 3)
+		}},
+		{"WithoutKeyCreatesEveryTime", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			in := newTicket(f.acme, "Twice", "hello")
+			f.createWith(in)
+			f.createWith(in)
+			checkTotal(t, f, 2)
+		}},
+		{"FailuresAreForgotten", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			g := f.create(f.globex, "Globex's")
+			for _, id := range []store.ID{missingID, g.ID} {
+				_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: id,
+					NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k1", Hash: "h1"}})
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("AddThread(%s): got error %v, want ErrNotFound", id, err)
+				}
+			}
+			tk := f.createWith(withKey(newTicket(f.acme, "After failures", "hello"), "k1", "h2"))
+			_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
+				NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k2", Hash: "h1"}})
+			if err != nil {
+				t.Errorf("AddThread with a key whose first use failed: %v", err)
+			}
+		}},
+		{"CreateRace", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			in := withKey(newTicket(f.acme, "Raced", "hello"), "k1", "h1")
+			results := race(10, func() (any, error) { return s.CreateTicket(f.ctx, in) })
+			checkRace(t, results)
+			checkTotal(t, f, 1)
+			if evs := f.sequence(); len(evs) != 3 {
+				t.Errorf("events: got %d (%s), want 3", len(evs), eventTypes(evs))
+			}
+		}},
+		{"ThreadRace", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			tk := f.create(f.acme, "Question")
+			in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
+				Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
+			results := race(10, func() (any, error) { return s.AddThread(f.ctx, in) })
+			checkRace(t, results)
+			if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
+				t.Errorf("threads: got %d, want 2", n)
+			}
+		}},
+	}
+}
+
+func withKey(in store.NewTicket, key, hash string) store.NewTicket {
+	in.Idem = &store.Idempotency{Key: key, Hash: hash}
+	return in
+}
+
+func checkTotal(tb testing.TB, f *fixture, want int64) {
+	tb.Helper()
+	if got := f.list(f.ann, store.ListFilter{}).Total; got != want {
+		tb.Errorf("tickets: got %d, want %d", got, want)
+	}
+}
+
+// checkReplay checks err replays original's JSON.
+func checkReplay(tb testing.TB, what string, err error, original any) {
+	tb.Helper()
+	var replay *store.ReplayError
+	if !errors.As(err, &replay) {
+		tb.Errorf("%s: got error %v, want *store.ReplayError", what, err)
+		return
+	}
+	sameJSON(tb, what+": replayed body", replay.Body, original)
+}
+
+type result struct {
+	v   any
+	err error
+}
+
+// race runs call n times at once.
+func race(n int, call func() (any, error)) []result {
+	out := make([]result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range out {
+		wg.Go(func() {
+			<-start
+			v, err := call()
+			out[i] = result{v, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// checkRace checks that one call created and every other replayed what it made.
+func checkRace(tb testing.TB, results []result) {
+	tb.Helper()
+	var created any
+	for _, r := range results {
+		if r.err == nil {
+			if created != nil {
+				tb.Errorf("racing calls with one key: got two successes, want one")
+			}
+			created = r.v
+		}
+	}
+	if created == nil {
+		tb.Fatalf("racing calls with one key: got no success, want one (errors: %v)", results)
+	}
+	for _, r := range results {
+		if r.err != nil {
+			checkReplay(tb, "racing call", r.err, created)
+		}
+	}
+}
