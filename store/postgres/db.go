@@ -1,0 +1,128 @@
+// Package postgres is the PostgreSQL implementation of store.Store: pgx with a pool,
+// embedded goose migrations, status counts kept by triggers, and an event log whose ids
+// are handed out after commit, in commit order.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supportd/supportd/store"
+)
+
+var _ store.Store = (*DB)(nil)
+
+// DB is a store.Store on a PostgreSQL database.
+type DB struct {
+	pool  *pgxpool.Pool
+	ids   *store.IDGen
+	now   func() time.Time
+	hooks hooks
+}
+
+// hooks lets the package's own tests stop a write between its statements and its
+// commit, to make transactions overlap on purpose. Zero in production.
+type hooks struct {
+	beforeCommit func(ctx context.Context) error
+}
+
+// Open connects a pool to url (a pgx URL or DSN) and checks that it answers. Unless
+// the URL sets pool_max_conns, the pool allows 4 connections per CPU, at least 8:
+// LinkIssue holds one for as long as the GitHub call takes.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "supportd"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: ping: %w", err)
+	}
+	return &DB{pool: pool, ids: store.NewIDGen(), now: time.Now}, nil
+}
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// Close waits for the pool's connections to be returned and closes them.
+func (db *DB) Close() { db.pool.Close() }
+
+// clock is the store's time for a change, at the precision the store keeps.
+func (db *DB) clock() store.Time { return store.At(db.now()) }
+
+// inTx runs fn in a READ COMMITTED transaction and commits it; any error rolls it back.
+// READ COMMITTED is what the locking here relies on: a statement that waited for a row
+// lock sees the row as the other transaction committed it.
+func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer func() {
+		// A no-op after Commit. It must run even when ctx is done, or the connection
+		// would go back to the pool mid-transaction.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if db.hooks.beforeCommit != nil {
+		if err := db.hooks.beforeCommit(ctx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// codeForeignKeyViolation is the SQLSTATE of an insert whose parent row is gone.
+const codeForeignKeyViolation = "23503"
+
+// wrap adds what was being done to err. A foreign key violation means a thread's
+// ticket went meanwhile: store.ErrNotFound. Matching is by SQLSTATE, never by text.
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == codeForeignKeyViolation {
+		return store.ErrNotFound
+	}
+	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// notFound is wrap for reads of one row that the caller asked for by id: no row is
+// store.ErrNotFound.
+func notFound(what string, err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return wrap(what, err)
+}

@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supportd/supportd/store"
+)
+
+// sequencerLock is the pg_advisory_xact_lock key that makes sequencers take turns,
+// whichever instance they run on. Any constant no other code of the database uses.
+const sequencerLock int64 = 0x5e0_e7e7_1d
+
+// insertEvents writes a change's events, unnumbered, in the change's transaction, so
+// that an event exists if and only if its change committed. pk follows the order given.
+func insertEvents(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	types := make([]string, len(evs))
+	tickets := make([]string, len(evs))
+	clients := make([]string, len(evs))
+	ats := make([]time.Time, len(evs))
+	data := make([]*string, len(evs))
+	for i, e := range evs {
+		types[i], tickets[i], clients[i], ats[i] = string(e.Type), string(e.TicketID), string(e.ClientID), e.At.Time
+		if e.Data != nil {
+			s := string(e.Data)
+			data[i] = &s
+		}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO events (type, ticket_id, client_id, at, data)
+		SELECT type, ticket_id, client_id, at, data::json
+		  FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+		       WITH ORDINALITY AS e(type, ticket_id, client_id, at, data, ord)
+		 ORDER BY ord`, types, tickets, clients, ats, data)
+	return wrap("insert events", err)
+}
+
+// SequenceEvents numbers the committed events that have no id yet and returns them.
+//
+// Ids follow commit order because numbering happens after commit, one sequencer at a
+// time: under the advisory lock, a fresh READ COMMITTED snapshot sees every event whose
+// transaction committed before it, numbers them after every id handed out before, and
+// commits before the next sequencer may look. An event that commits later is not in
+// the snapshot and gets a higher id in a later run. So a reader who has seen id N has
+// seen, or will find above its position, every event committed before N's: none can
+// appear below N afterwards. Counts events get their data here, read in the same
+// snapshot, so that they reflect every change numbered before them.
+func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
+	// Most calls find nothing to do: check without taking the lock.
+	var pending bool
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id IS NULL)`).Scan(&pending); err != nil {
+		return nil, wrap("pending events", err)
+	}
+	if !pending {
+		return nil, nil
+	}
+	var out []store.Event
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// The lock must be its own statement: the next statement's snapshot is taken
+		// after it is granted, and so sees what the previous sequencer committed.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, sequencerLock); err != nil {
+			return wrap("sequencer lock", err)
+		}
+		var last int64
+		if err := tx.QueryRow(ctx, `SELECT last_id FROM event_cursor`).Scan(&last); err != nil {
+			return wrap("event cursor", err)
+		}
+		evs, pks, err := pendingEvents(ctx, tx)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		if err := fillCounts(ctx, tx, evs); err != nil {
+			return err
+		}
+		ids := make([]int64, len(evs))
+		data := make([]*string, len(evs))
+		for i := range evs {
+			last++
+			evs[i].ID, ids[i] = last, last
+			if evs[i].Type == store.EventCounts {
+				s := string(evs[i].Data)
+				data[i] = &s
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE events e SET id = u.id, data = coalesce(u.data::json, e.data)
+			  FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(pk, id, data)
+			 WHERE e.pk = u.pk`, pks, ids, data); err != nil {
+			return wrap("number events", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE event_cursor SET last_id = $1`, last); err != nil {
+			return wrap("event cursor", err)
+		}
+		out = evs
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pendingEvents reads the unnumbered events in insertion order.
+func pendingEvents(ctx context.Context, tx pgx.Tx) ([]store.Event, []int64, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT pk, type, ticket_id, client_id, at, data
+		  FROM events WHERE id IS NULL ORDER BY pk`)
+	if err != nil {
+		return nil, nil, wrap("pending events", err)
+	}
+	defer rows.Close()
+	var (
+		evs []store.Event
+		pks []int64
+	)
+	for rows.Next() {
+		var pk int64
+		e, err := scanEvent(rows, &pk)
+		if err != nil {
+			return nil, nil, wrap("pending events", err)
+		}
+		evs, pks = append(evs, e), append(pks, pk)
+	}
+	return evs, pks, wrap("pending events", rows.Err())
+}
+
+// fillCounts sets the data of the counts events: the counts of the event's client and
+// the global counts, as they stand now.
+func fillCounts(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
+	var clients []store.ID
+	for _, e := range evs {
+		if e.Type == store.EventCounts {
+			clients = append(clients, e.ClientID)
+		}
+	}
+	if len(clients) == 0 {
+		return nil
+	}
+	byClient, err := clientCounts(ctx, tx, clients)
+	if err != nil {
+		return err
+	}
+	global, err := globalCounts(ctx, tx, nil)
+	if err != nil {
+		return err
+	}
+	for i, e := range evs {
+		if e.Type != store.EventCounts {
+			continue
+		}
+		b, err := marshal(store.CountsData{Client: byClient[e.ClientID], Global: global})
+		if err != nil {
+			return err
+		}
+		evs[i].Data = b
+	}
+	return nil
+}
+
+// scanEvent reads type, ticket_id, client_id, at, data after an optional first column.
+func scanEvent(row pgx.Row, first any) (store.Event, error) {
+	var (
+		e    store.Event
+		at   time.Time
+		data []byte
+	)
+	if err := row.Scan(first, &e.Type, &e.TicketID, &e.ClientID, &at, &data); err != nil {
+		return store.Event{}, err
+	}
+	e.At = store.At(at)
+	if data != nil {
+		e.Data = json.RawMessage(data)
+	}
+	return e, nil
+}
+
+// EventsAfter returns up to limit sequenced events with an id above after, in order.
+func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error) {
+	if limit <= 0 {
+		return []store.Event{}, nil
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT id, type, ticket_id, client_id, at, data
+		  FROM events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, wrap("events after", err)
+	}
+	defer rows.Close()
+	evs := []store.Event{} // an empty page is a list, not null
+	for rows.Next() {
+		var id int64
+		e, err := scanEvent(rows, &id)
+		if err != nil {
+			return nil, wrap("events after", err)
+		}
+		e.ID = id
+		evs = append(evs, e)
+	}
+	return evs, wrap("events after", rows.Err())
+}
+
+// LastEventID is the newest id handed out, 0 before the first.
+func (db *DB) LastEventID(ctx context.Context) (int64, error) {
+	var last int64
+	err := db.pool.QueryRow(ctx, `SELECT last_id FROM event_cursor`).Scan(&last)
+	return last, wrap("last event id", err)
+}
+
+// FirstEventID is the oldest id still kept, or LastEventID()+1 when none is. Both are
+// read in one statement so that a concurrent prune or sequencer cannot split them.
+func (db *DB) FirstEventID(ctx context.Context) (int64, error) {
+	var first int64
+	err := db.pool.QueryRow(ctx, `
+		SELECT coalesce((SELECT min(id) FROM events WHERE id IS NOT NULL),
+		                (SELECT last_id + 1 FROM event_cursor))`).Scan(&first)
+	return first, wrap("first event id", err)
+}
+
+// PruneEvents deletes sequenced events older than before. It deletes only the run of
+// old events at the start of the log, so that the kept ids stay contiguous from
+// FirstEventID: writers' clocks differ a little, and an old event numbered after a
+// newer one stays until the newer one goes. Unnumbered events are never pruned.
+func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := db.pool.Exec(ctx, `
+		DELETE FROM events
+		 WHERE id IS NOT NULL AND at < $1
+		   AND id < coalesce((SELECT min(id) FROM events WHERE id IS NOT NULL AND at >= $1),
+		                     (SELECT last_id + 1 FROM event_cursor))`, before)
+	if err != nil {
+		return 0, wrap("prune events", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,198 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supportd/supportd/store"
+)
+
+// maxLimit caps a page whatever the caller asks: the contract allows 1..100.
+const maxLimit = 100
+
+// ListTickets returns one page of the tickets c may see, with their threads and Unread
+// for c, the total that match, and the counts by status when f.Counts is set.
+//
+// When the filters are only scope, category and status, the total and the counts come
+// from the counts tables (a few rows) instead of counting tickets; with an assignee or
+// words they come from one GROUP BY over the matching tickets.
+func (db *DB) ListTickets(ctx context.Context, c store.Caller, f store.ListFilter) (store.TicketPage, error) {
+	limit := min(max(f.Limit, 1), maxLimit)
+	page := max(f.Page, 1)
+	var q listQuery
+	q.filter(c, f)
+
+	var b pgx.Batch
+	var tickets []store.Ticket
+	b.Queue(q.pageSQL(f, limit, (page-1)*limit), q.pageArgs(f)...).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanTicket(rows, c)
+			if err != nil {
+				return err
+			}
+			tickets = append(tickets, t)
+		}
+		return rows.Err()
+	})
+	var counts store.Counts
+	sql, args := q.countsSQL(c, f)
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				s store.Status
+				n int64
+			)
+			if err := rows.Scan(&s, &n); err != nil {
+				return err
+			}
+			counts.Add(s, n)
+		}
+		return rows.Err()
+	})
+	// One round trip for the page and the counts.
+	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return store.TicketPage{}, wrap("list tickets", err)
+	}
+
+	out := store.TicketPage{Tickets: tickets, Total: counts.All}
+	if f.Status != nil {
+		out.Total = counts.Of(*f.Status)
+	}
+	if f.Counts {
+		out.Counts = &counts
+	}
+	if len(tickets) == 0 {
+		out.Tickets = []store.Ticket{}
+		return out, nil
+	}
+	ids := make([]store.ID, len(tickets))
+	for i, t := range tickets {
+		ids[i] = t.ID
+	}
+	threads, err := loadThreads(ctx, db.pool, ids)
+	if err != nil {
+		return store.TicketPage{}, err
+	}
+	for i := range tickets {
+		tickets[i].Threads = withClient(threads[tickets[i].ID], tickets[i].Client)
+	}
+	return out, nil
+}
+
+// listQuery is the WHERE clause of a list, over every filter but the status, which
+// the page adds and the counts leave out.
+type listQuery struct {
+	where  []string
+	args   []any
+	client *store.ID // the one client in scope, if any
+	simple bool      // only scope and category: the counts tables can answer
+}
+
+func (q *listQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+func (q *listQuery) filter(c store.Caller, f store.ListFilter) {
+	q.simple = true
+	switch {
+	case c.Role != store.RoleSuperAdmin:
+		q.client = &c.ID // a client's scope is its own, whatever it asks
+	case f.Client != nil:
+		q.client = f.Client
+	}
+	if q.client != nil {
+		q.where = append(q.where, "t.client_id = "+q.arg(*q.client))
+	}
+	if f.Category != nil {
+		q.where = append(q.where, "t.category = "+q.arg(*f.Category))
+	}
+	if c.Role == store.RoleSuperAdmin && f.Assignee != nil {
+		q.simple = false
+		q.where = append(q.where, "t.assignee_id = "+q.arg(*f.Assignee))
+	}
+	for _, w := range f.Words {
+		if w == "" {
+			continue
+		}
+		q.simple = false
+		// Each branch can use its trigram index; the union is small for real words.
+		p := q.arg("%" + escapeLike(w) + "%")
+		q.where = append(q.where, fmt.Sprintf(`t.id IN (
+			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
+			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s)`, p))
+	}
+}
+
+// whereSQL joins conditions, with extra ones after q's.
+func whereSQL(conds []string) string {
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+// pageArgs are q's arguments plus the status of the page, if any.
+func (q *listQuery) pageArgs(f store.ListFilter) []any {
+	args := append([]any(nil), q.args...)
+	if f.Status != nil {
+		args = append(args, *f.Status)
+	}
+	return args
+}
+
+func (q *listQuery) pageSQL(f store.ListFilter, limit, offset int) string {
+	conds := append([]string(nil), q.where...)
+	if f.Status != nil {
+		conds = append(conds, fmt.Sprintf("t.status = $%d", len(q.args)+1))
+	}
+	return `SELECT ` + ticketColumns + ` FROM ` + ticketFrom + whereSQL(conds) +
+		orderBy(f.Sort) + fmt.Sprintf(" LIMIT %d OFFSET %d", limit, offset)
+}
+
+// orderBy sorts by the field asked, then by id so that pages never overlap. number is
+// unique and needs no tiebreaker.
+func orderBy(s store.Sort) string {
+	dir := " ASC"
+	if s.Desc {
+		dir = " DESC"
+	}
+	switch s.Field {
+	case "number":
+		return " ORDER BY t.number" + dir
+	case "updatedAt":
+		return " ORDER BY t.updated_at" + dir + ", t.id" + dir
+	case "createdAt":
+		return " ORDER BY t.created_at" + dir + ", t.id" + dir
+	}
+	return orderBy(store.DefaultSort)
+}
+
+// countsSQL counts by status over every filter but the status.
+func (q *listQuery) countsSQL(c store.Caller, f store.ListFilter) (string, []any) {
+	if !q.simple {
+		return `SELECT t.status, count(*) FROM tickets t` + whereSQL(q.where) + ` GROUP BY t.status`, q.args
+	}
+	var cat *string
+	if f.Category != nil {
+		s := string(*f.Category)
+		cat = &s
+	}
+	if q.client != nil {
+		return `SELECT status, sum(n)::bigint FROM ticket_counts
+			 WHERE client_id = $1 AND ($2::text IS NULL OR category = $2) GROUP BY status`,
+			[]any{*q.client, cat}
+	}
+	return `SELECT status, sum(n)::bigint FROM ticket_counts_global
+		 WHERE ($1::text IS NULL OR category = $1) GROUP BY status`, []any{cat}
+}
+
+// escapeLike makes w match itself in an ILIKE pattern (backslash is the escape).
+func escapeLike(w string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(w)
+}

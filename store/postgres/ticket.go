@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supportd/supportd/store"
+)
+
+// ticketColumns and ticketFrom read a ticket with its people's latest names; scanTicket
+// takes the row apart. Keep the three in step.
+const (
+	ticketColumns = `t.id, t.number, t.title, t.subject, t.category, t.status, t.api,
+		t.issue_url, t.assignee_id, coalesce(pa.name, ''), t.client_id, coalesce(pc.name, ''),
+		t.created_at, t.updated_at, t.unread_client, t.unread_support`
+	ticketFrom = `tickets t
+		LEFT JOIN people pc ON pc.id = t.client_id
+		LEFT JOIN people pa ON pa.id = t.assignee_id`
+)
+
+// querier is what reads need: a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// scanTicket reads one row of ticketColumns, with Unread set for c from the counter
+// of c's side.
+func scanTicket(row pgx.Row, c store.Caller) (store.Ticket, error) {
+	var (
+		t                           store.Ticket
+		assigneeID                  *store.ID
+		assigneeName                string
+		created, updated            time.Time
+		unreadClient, unreadSupport int
+	)
+	err := row.Scan(&t.ID, &t.Number, &t.Title, &t.Subject, &t.Category, &t.Status, &t.API,
+		&t.IssueURL, &assigneeID, &assigneeName, &t.Client.ID, &t.Client.Name,
+		&created, &updated, &unreadClient, &unreadSupport)
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	if assigneeID != nil {
+		t.Assignee = &store.Person{ID: *assigneeID, Name: assigneeName}
+	}
+	t.CreatedAt, t.UpdatedAt = store.At(created), store.At(updated)
+	unread := unreadSupport
+	if c.Role == store.RoleClient {
+		unread = unreadClient
+	}
+	t.Unread = &unread
+	return t, nil
+}
+
+// Ticket returns one ticket with its threads, oldest first, and Unread for c.
+func (db *DB) Ticket(ctx context.Context, c store.Caller, id store.ID) (store.Ticket, error) {
+	return getTicket(ctx, db.pool, c, id, false)
+}
+
+// getTicket reads a ticket the caller may see, with its threads; with lock it holds the
+// ticket's row until the transaction ends, so that concurrent writers take turns.
+func getTicket(ctx context.Context, q querier, c store.Caller, id store.ID, lock bool) (store.Ticket, error) {
+	sql := `SELECT ` + ticketColumns + ` FROM ` + ticketFrom + ` WHERE t.id = $1`
+	if lock {
+		sql += ` FOR UPDATE OF t`
+	}
+	t, err := scanTicket(q.QueryRow(ctx, sql, id), c)
+	if err != nil {
+		return store.Ticket{}, notFound("ticket", err)
+	}
+	if !store.Visible(c, t.Client.ID) {
+		return store.Ticket{}, store.ErrNotFound
+	}
+	threads, err := loadThreads(ctx, q, []store.ID{t.ID})
+	if err != nil {
+		return store.Ticket{}, err
+	}
+	t.Threads = withClient(threads[t.ID], t.Client)
+	return t, nil
+}
