@@ -91,6 +91,11 @@ func idempotencyTests() []test {
 					t.Errorf("AddThread(%s): got error %v, want ErrNotFound", id, err)
 				}
 			}
+			forNobody := withKey(forClient(f.ann, missingID, "for nobody", "hello"), "k3", "h3")
+			if _, err := s.CreateTicket(f.ctx, forNobody); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
+			}
+			f.createWith(withKey(forClient(f.ann, acmeID, "for acme", "hello"), "k3", "h3"))
 			tk := f.createWith(withKey(newTicket(f.acme, "After failures", "hello"), "k1", "h2"))
 			_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
 				NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k2", Hash: "h1"}})
