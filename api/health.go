@@ -1,0 +1,34 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"net/http"
+	"time"
+)
+
+// readyTimeout bounds /readyz so that a hung engine answers 503, not a hung probe.
+const readyTimeout = 2 * time.Second
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+	defer cancel()
+	if err := s.ready(ctx); err != nil {
+		s.log.WarnContext(r.Context(), "not ready", "err", err)
+		writeError(w, r, s.log, Errorf(CodeServiceUnavailable, "Not ready: %v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPIDocument)
+}

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+)
+
+// writeJSON encodes v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"code":"InternalError","message":"Internal server error"}`)
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// writeError writes err in the contract's shape; errors that are not *Error are
+// logged (with the request's attributes) and hidden behind InternalError.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	e, ok := AsError(err)
+	if !ok {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, e.Code.Status(), e)
+}
+
+// completed is the answer of writes that return no entity; Deleted is set by bulk.
+type completed struct {
+	Status  string `json:"status"`
+	Deleted *int   `json:"deleted,omitempty"`
+}
+
+func done() completed { return completed{Status: "completed"} }
+
+// handlerFunc is a handler that returns its error, so that every handler maps errors
+// the same way through one adapter.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.log, err)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+// Package api is supportd's HTTP surface: the chi router, bearer-token auth, request
+// validation, error mapping, and the ticket service the handlers call.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supportd/supportd/store"
+)
+
+// Config is what the api needs from the process configuration.
+type Config struct {
+	// RateLimit is each caller's sustained REST requests per second; RateBurst the
+	// bucket size. Zero RateLimit turns limiting off.
+	RateLimit float64
+	RateBurst int
+	// Origins are the ALLOWED_ORIGINS patterns (CORS and WebSockets).
+	Origins Origins
+}
+
+// Deps are the parts built in cmd and passed in.
+type Deps struct {
+	Store    store.Store
+	Auth     *Auth
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	// GitHub creates issues; nil when GITHUB_TOKEN or GITHUB_REPO is unset.
+	GitHub IssueCreator
+	// Notify is called after every committed write, so that its events go out at once.
+	Notify func()
+	// Ready reports whether the engines behind the server answer (for /readyz).
+	Ready func(ctx context.Context) error
+	// Extra mounts routes that live in other packages (the WebSocket hub, the demo
+	// pages) on the same router; it receives the router's Mount-able paths.
+	Extra map[string]http.Handler
+	Now   func() time.Time
+}
+
+// Server serves the REST API.
+type Server struct {
+	cfg      Config
+	store    store.Store
+	auth     *Auth
+	log      *slog.Logger
+	svc      *Service
+	people   *people
+	limiter  *rateLimiter
+	metrics  *metrics
+	registry *prometheus.Registry
+	ready    func(ctx context.Context) error
+	extra    map[string]http.Handler
+	now      func() time.Time
+}
+
+// New builds the server; Handler returns its router.
+func New(cfg Config, d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Notify == nil {
+		d.Notify = func() {}
+	}
+	if d.Ready == nil {
+		d.Ready = d.Store.Ping
+	}
+	s := &Server{
+		cfg:      cfg,
+		store:    d.Store,
+		auth:     d.Auth,
+		log:      d.Log,
+		svc:      NewService(d.Store, d.GitHub, d.Notify, d.Now),
+		people:   newPeople(d.Store),
+		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
+		metrics:  newMetrics(d.Registry),
+		registry: d.Registry,
+		ready:    d.Ready,
+		extra:    d.Extra,
+		now:      d.Now,
+	}
+	return s
+}
+
+// Service is the ticket service the handlers use; the hub shares it for seen marks.
+func (s *Server) Service() *Service { return s.svc }

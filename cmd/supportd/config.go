@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/supportd/supportd/api"
+)
+
+// config is the process configuration, read once from the environment.
+type config struct {
+	Addr           string
+	DatabaseURL    string
+	RedisURL       string
+	JWTSecret      string
+	AllowedOrigins string
+	GitHubToken    string
+	GitHubRepo     string
+	GitHubAPIURL   string
+	RateLimit      float64
+	RateBurst      int
+	EventRetention time.Duration
+	LogLevel       string
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		Addr:           getenv("ADDR"),
+		DatabaseURL:    getenv("DATABASE_URL"),
+		RedisURL:       getenv("REDIS_URL"),
+		JWTSecret:      getenv("JWT_SECRET"),
+		AllowedOrigins: getenv("ALLOWED_ORIGINS"),
+		GitHubToken:    getenv("GITHUB_TOKEN"),
+		GitHubRepo:     getenv("GITHUB_REPO"),
+		GitHubAPIURL:   getenv("GITHUB_API_URL"),
+		RateLimit:      api.DefaultRateLimit,
+		RateBurst:      api.DefaultRateBurst,
+		EventRetention: 7 * 24 * time.Hour,
+		LogLevel:       getenv("LOG_LEVEL"),
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if v := getenv("RATE_LIMIT"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 {
+			return c, fmt.Errorf("RATE_LIMIT must be a number of requests a second (0 turns it off), got %q", v)
+		}
+		c.RateLimit = f
+	}
+	if v := getenv("RATE_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("RATE_BURST must be a positive integer, got %q", v)
+		}
+		c.RateBurst = n
+	}
+	if v := getenv("EVENT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("EVENT_RETENTION must be a positive duration such as 168h, got %q", v)
+		}
+		c.EventRetention = d
+	}
+	if c.DatabaseURL != "" && c.JWTSecret == "" {
+		return c, fmt.Errorf("JWT_SECRET is required when DATABASE_URL is set")
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < api.MinSecretLen {
+		return c, fmt.Errorf("JWT_SECRET must be at least %d bytes (it is %d)", api.MinSecretLen, len(c.JWTSecret))
+	}
+	return c, nil
+}

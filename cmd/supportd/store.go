@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/supportd/supportd/api"
+	"github.com/supportd/supportd/store"
+	"github.com/supportd/supportd/store/memory"
+	"github.com/supportd/supportd/store/postgres"
+)
+
+// openStore opens PostgreSQL and applies the migrations, or, with no DATABASE_URL,
+// the in-memory store of the embedded dev mode.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (store.Store, error) {
+	if cfg.DatabaseURL == "" {
+		log.Warn("DEV MODE: no DATABASE_URL, tickets live in memory and vanish at exit")
+		return memory.New(), nil
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
+	if cfg.DatabaseURL == "" {
+		return fmt.Errorf("migrate needs DATABASE_URL")
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	log.Info("migrations applied")
+	return nil
+}
+
+// printDevTokens makes a client and a super admin and prints a token for each, so
+// that a newcomer can curl the dev server at once. Both are remembered, so the super
+// admin can open tickets for the client straight away.
+func printDevTokens(ctx context.Context, st store.Store, auth *api.Auth, w io.Writer) error {
+	gen := store.NewIDGen()
+	people := []store.Caller{
+		{ID: gen.New(time.Now()), Name: "Dev Client", Role: store.RoleClient},
+		{ID: gen.New(time.Now()), Name: "Dev Agent", Role: store.RoleSuperAdmin},
+	}
+	fmt.Fprintln(w, "DEV MODE tokens (valid 24h):")
+	for _, p := range people {
+		if err := st.RememberPerson(ctx, p); err != nil {
+			return err
+		}
+		tok, err := auth.Mint(p, devTokenTTL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %-10s %s (sub %s)\n  export %s_TOKEN=%s\n", p.Role, p.Name, p.ID, envName(p.Role), tok)
+	}
+	return nil
+}
+
+func envName(r store.Role) string {
+	if r == store.RoleSuperAdmin {
+		return "AGENT"
+	}
+	return "CLIENT"
+}
