@@ -1,0 +1,144 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/supportd/supportd/store"
+)
+
+const (
+	// inboundRate is the contract's 20 messages a second per socket.
+	inboundRate = 20
+	// inboundStrikes is how many messages over the rate a socket may send (each
+	// answered with an error) before it is closed with 1008.
+	inboundStrikes = 20
+	// typingEvery is how often one socket's typing for one ticket is relayed.
+	typingEvery = 2 * time.Second
+	// maxSeenIDs matches the REST call's limit.
+	maxSeenIDs = 1000
+	// callTimeout bounds the service calls a message makes.
+	callTimeout = 5 * time.Second
+	// maxOwnerCache bounds the per-socket cache of ticket owners for typing.
+	maxOwnerCache = 256
+)
+
+type inbound struct {
+	Type      string            `json:"type"`
+	ThreadIDs []json.RawMessage `json:"threadIds"`
+	TicketID  string            `json:"ticketId"`
+}
+
+// readLoop reads client messages until the socket fails or closes. Only this
+// goroutine touches the typing and owner maps.
+func (s *socket) readLoop(ctx context.Context) {
+	limit := rate.NewLimiter(inboundRate, inboundRate)
+	strikes := 0
+	lastTyping := map[store.ID]time.Time{}
+	owners := map[store.ID]store.ID{}
+	for {
+		typ, data, err := s.conn.Read(ctx)
+		if err != nil {
+			return
+		}
+		if !limit.Allow() {
+			strikes++
+			if strikes > inboundStrikes {
+				s.kill(websocket.StatusPolicyViolation, "too many messages")
+				return
+			}
+			s.send([][]byte{errorFrame("TooManyRequests", "At most 20 messages a second")})
+			continue
+		}
+		if typ != websocket.MessageText {
+			s.send([][]byte{errorFrame("BadRequest", "Messages must be JSON text")})
+			continue
+		}
+		var m inbound
+		if err := json.Unmarshal(data, &m); err != nil {
+			s.send([][]byte{errorFrame("BadRequest", "Malformed JSON")})
+			continue
+		}
+		switch m.Type {
+		case "ping":
+			s.send([][]byte{control("pong", struct{}{})})
+		case "seen":
+			s.seen(ctx, m.ThreadIDs)
+		case "typing":
+			s.typing(ctx, m.TicketID, lastTyping, owners)
+		default:
+			s.send([][]byte{errorFrame("BadRequest", "type must be one of ping, seen, typing")})
+		}
+	}
+}
+
+func (s *socket) seen(ctx context.Context, raw []json.RawMessage) {
+	if len(raw) == 0 {
+		s.send([][]byte{errorFrame("BadRequest", "threadIds is required")})
+		return
+	}
+	if len(raw) > maxSeenIDs {
+		s.send([][]byte{errorFrame("BadRequest", "threadIds must have at most 1000 items")})
+		return
+	}
+	ids := make([]store.ID, 0, len(raw))
+	for i, r := range raw {
+		var v string
+		id, err := store.ID(""), json.Unmarshal(r, &v)
+		if err == nil {
+			id, err = store.ParseID(v)
+		}
+		if err != nil {
+			s.send([][]byte{errorFrame("BadRequest", "threadIds["+strconv.Itoa(i)+"] must be an id")})
+			return
+		}
+		ids = append(ids, id)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := s.h.svc.MarkSeen(ctx, s.caller, ids); err != nil {
+		s.h.log.Warn("seen from a socket failed", "err", err)
+		s.send([][]byte{errorFrame("InternalError", "Could not mark the threads seen")})
+	}
+}
+
+func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]time.Time, owners map[store.ID]store.ID) {
+	id, err := store.ParseID(rawID)
+	if err != nil {
+		s.send([][]byte{errorFrame("NotFound", "Support ticket not found")})
+		return
+	}
+	now := time.Now()
+	if now.Sub(last[id]) < typingEvery {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	owner, ok := owners[id]
+	if !ok {
+		owner, err = s.h.svc.TicketClient(ctx, s.caller, id)
+		if errors.Is(err, store.ErrNotFound) {
+			s.send([][]byte{errorFrame("NotFound", "Support ticket not found")})
+			return
+		}
+		if err != nil {
+			s.h.log.Warn("typing lookup failed", "err", err)
+			s.send([][]byte{errorFrame("InternalError", "Could not relay typing")})
+			return
+		}
+		if len(owners) >= maxOwnerCache {
+			clear(owners)
+		}
+		owners[id] = owner
+	}
+	last[id] = now
+	if err := s.h.broker.PublishEphemeral(ctx, typingMessage(s.caller, id, owner, s.h.cfg.Instance)); err != nil {
+		s.h.log.Warn("relaying typing failed", "err", err)
+	}
+}

@@ -1,0 +1,125 @@
+package hub
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/supportd/supportd/pubsub"
+	"github.com/supportd/supportd/store"
+)
+
+const (
+	// presenceTTL is how long this instance's list of agents stays valid without a
+	// refresh: an instance that crashes drops its agents within it (the contract's
+	// 60 s).
+	presenceTTL = 60 * time.Second
+	// presenceRefresh rewrites the list well inside the TTL, and re-reads everyone's
+	// so that a crashed instance's agents disappear from the sockets here.
+	presenceRefresh = 15 * time.Second
+	// presenceTimeout bounds one round of presence I/O.
+	presenceTimeout = 5 * time.Second
+)
+
+// localPresenceChanged is called under h.mu when an agent's first socket opens or
+// last socket closes here.
+func (h *Hub) localPresenceChanged() {
+	select {
+	case h.presenceCh <- struct{}{}:
+	default:
+	}
+}
+
+// presenceChanged is called when another instance announced a change.
+func (h *Hub) presenceChanged() {
+	select {
+	case h.refreshCh <- struct{}{}:
+	default:
+	}
+}
+
+// runPresence publishes this instance's agents and keeps every socket's view of
+// who is online current, until ctx ends; then it withdraws this instance's agents.
+func (h *Hub) runPresence(ctx context.Context) {
+	tick := time.NewTicker(presenceRefresh)
+	defer tick.Stop()
+	h.publishPresence(ctx, false)
+	for {
+		select {
+		case <-ctx.Done():
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), presenceTimeout)
+			_ = h.broker.SetPresence(wctx, h.cfg.Instance, nil, presenceTTL)
+			_ = h.broker.PublishEphemeral(wctx, pubsub.Ephemeral{Type: "presence", Instance: h.cfg.Instance})
+			cancel()
+			return
+		case <-h.presenceCh:
+			h.publishPresence(ctx, true)
+		case <-h.refreshCh:
+			h.refreshPresence(ctx)
+		case <-tick.C:
+			h.publishPresence(ctx, false)
+		}
+	}
+}
+
+// publishPresence writes this instance's agents; announce tells the other instances
+// to re-read. It always re-reads for this instance's sockets.
+func (h *Hub) publishPresence(ctx context.Context, announce bool) {
+	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
+	defer cancel()
+	if err := h.broker.SetPresence(ctx, h.cfg.Instance, h.localAgents(), presenceTTL); err != nil {
+		h.log.Warn("writing presence failed", "err", err)
+	}
+	if announce {
+		if err := h.broker.PublishEphemeral(ctx, pubsub.Ephemeral{Type: "presence", Instance: h.cfg.Instance}); err != nil {
+			h.log.Warn("announcing presence failed", "err", err)
+		}
+	}
+	h.refreshPresence(ctx)
+}
+
+// refreshPresence reads who is online everywhere and, when it changed, tells every
+// socket here.
+func (h *Hub) refreshPresence(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
+	defer cancel()
+	online, err := h.broker.Presence(ctx)
+	if err != nil {
+		h.log.Warn("reading presence failed", "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if slices.Equal(online, h.online) {
+		return
+	}
+	h.online = online
+	admin, client := h.presenceFramesLocked()
+	for s := range h.all {
+		if s.caller.IsSuperAdmin() {
+			s.send([][]byte{admin})
+		} else {
+			s.send([][]byte{client})
+		}
+	}
+}
+
+// presenceFrame is the presence message for a socket of c, as of now.
+func (h *Hub) presenceFrame(c store.Caller) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	admin, client := h.presenceFramesLocked()
+	if c.IsSuperAdmin() {
+		return admin
+	}
+	return client
+}
+
+func (h *Hub) presenceFramesLocked() (admin, client []byte) {
+	online := h.online
+	if online == nil {
+		online = []store.Person{}
+	}
+	return control("presence", map[string]any{"online": online}),
+		control("presence", map[string]int{"agentsOnline": len(online)})
+}

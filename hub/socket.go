@@ -1,0 +1,200 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/supportd/supportd/store"
+)
+
+const (
+	// queueSize bounds what may wait for one socket, in batches (a batch is every
+	// frame of one published run of events, so a bulk delete is one entry). A socket
+	// that stays this far behind is not reading: it is cut rather than buffered.
+	queueSize = 64
+	// writeTimeout bounds one frame's write: a peer that takes longer is gone.
+	writeTimeout = 5 * time.Second
+	// pingInterval keeps idle sockets alive through proxies (nginx closes after 60 s
+	// of silence by default) and finds dead peers; pingTimeout is how long a pong
+	// may take.
+	pingInterval = 25 * time.Second
+	pingTimeout  = 10 * time.Second
+
+	// Close codes of the contract.
+	statusTokenExpired websocket.StatusCode = 4001
+)
+
+// socket is one authenticated WebSocket. Its handler goroutine writes; one reader
+// goroutine reads. Everything else talks to it through send and kill.
+type socket struct {
+	h       *Hub
+	conn    *websocket.Conn
+	caller  store.Caller
+	expires time.Time
+	queue   chan [][]byte
+
+	// floor is the newest event id a replay already wrote; live events at or below
+	// it are skipped. Guarded by h.mu.
+	floor int64
+
+	done   chan struct{}
+	once   sync.Once
+	code   websocket.StatusCode
+	reason string
+}
+
+// send queues frames without blocking: a full queue cuts the socket.
+func (s *socket) send(frames [][]byte) {
+	if len(frames) == 0 {
+		return
+	}
+	select {
+	case s.queue <- frames:
+	default:
+		s.h.metrics.dropped.Add(float64(len(frames)))
+		if s.kill(websocket.StatusPolicyViolation, "slow consumer") {
+			s.h.metrics.slow.Inc()
+		}
+	}
+}
+
+// kill asks the socket to close with code and reason; the first reason wins.
+func (s *socket) kill(code websocket.StatusCode, reason string) bool {
+	first := false
+	s.once.Do(func() {
+		s.code, s.reason, first = code, reason, true
+		close(s.done)
+	})
+	return first
+}
+
+func (s *socket) write(ctx context.Context, b []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, websocket.MessageText, b)
+}
+
+// serve runs the socket until it closes: hello, reset, presence, replay, then live.
+func (s *socket) serve(ctx context.Context, lastEventID int64) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		s.readLoop(ctx)
+		cancel()
+	}()
+
+	err := s.writeLoop(ctx, lastEventID)
+	s.h.unregister(s)
+	select {
+	case <-s.done:
+		_ = s.conn.Close(s.code, s.reason)
+	default:
+		if err != nil && !errors.Is(err, context.Canceled) && websocket.CloseStatus(err) == -1 {
+			s.h.log.Debug("socket write failed", "err", err)
+		}
+		s.conn.CloseNow()
+	}
+	cancel()
+	<-readerDone
+}
+
+func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
+	if err := s.start(ctx, lastEventID); err != nil {
+		return err
+	}
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	expiry := time.NewTimer(time.Until(s.expires))
+	defer expiry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return nil
+		case <-expiry.C:
+			s.kill(statusTokenExpired, "token expired")
+			return nil
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+			err := s.conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+		case frames := <-s.queue:
+			for _, b := range frames {
+				if err := s.write(ctx, b); err != nil {
+					return err
+				}
+			}
+			s.h.metrics.delivered.Add(float64(len(frames)))
+		}
+	}
+}
+
+// start writes hello, then reset when the resume is impossible, then presence, then
+// the replay, and registers the socket for live events with no gap and no duplicate.
+func (s *socket) start(ctx context.Context, lastEventID int64) error {
+	newest := s.h.lastInLog(ctx)
+	hello := map[string]any{
+		"role":        s.caller.Role,
+		"user":        store.Person{ID: s.caller.ID, Name: s.caller.Name},
+		"lastEventId": strconv.FormatInt(newest, 10),
+	}
+	if err := s.write(ctx, control("hello", hello)); err != nil {
+		return err
+	}
+	if lastEventID >= 0 && !s.h.resumable(ctx, lastEventID, newest) {
+		if err := s.write(ctx, control("reset", struct{}{})); err != nil {
+			return err
+		}
+		lastEventID = -1
+	}
+	if err := s.write(ctx, s.h.presenceFrame(s.caller)); err != nil {
+		return err
+	}
+	if lastEventID < 0 {
+		s.h.register(s, -1)
+		return nil
+	}
+	return s.replay(ctx, lastEventID)
+}
+
+// replay writes the events in scope after `after` from the log until it reaches the
+// hub's cursor, then registers: the check and the registration happen under the
+// hub's lock, so no event can slip between the replay and the live stream.
+func (s *socket) replay(ctx context.Context, after int64) error {
+	for {
+		if s.h.register(s, after) {
+			return nil
+		}
+		rctx, cancel := context.WithTimeout(ctx, logTimeout)
+		evs, err := s.h.events.EventsAfter(rctx, after, replayPage)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			// The hub is past the log's end only if events were pruned meanwhile.
+			s.h.registerAnyway(s, after)
+			return nil
+		}
+		for _, ev := range evs {
+			if b := encodeEvent(ev).forCaller(s.caller); b != nil {
+				if err := s.write(ctx, b); err != nil {
+					return err
+				}
+				s.h.metrics.replayed.Inc()
+			}
+		}
+		after = evs[len(evs)-1].ID
+	}
+}

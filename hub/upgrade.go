@@ -1,0 +1,149 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/supportd/supportd/store"
+)
+
+const (
+	// maxSocketsPerCaller bounds the sockets one caller may hold open (the
+	// contract's 20): a leaking tab cannot eat the instance.
+	maxSocketsPerCaller = 20
+	// maxInboundBytes bounds one inbound frame (the contract's 64 KiB); beyond it
+	// the library closes the socket with 1009.
+	maxInboundBytes = 64 << 10
+)
+
+// ServeHTTP upgrades GET /ws. The checks come in the contract's order: token (401),
+// origin (403), lastEventId (400), sockets per caller (429).
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	caller, expires, err := h.auth.AuthenticateSocket(r)
+	if err != nil {
+		httpError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
+		return
+	}
+	if !h.cfg.CheckOrigin(r.Header.Get("Origin"), r.Host) {
+		httpError(w, http.StatusForbidden, "Forbidden", "Origin not allowed")
+		return
+	}
+	lastEventID := int64(-1)
+	if v, ok := r.URL.Query()["lastEventId"]; ok {
+		n, err := strconv.ParseInt(strings.Join(v, ","), 10, 64)
+		if err != nil || n < 0 {
+			httpError(w, http.StatusBadRequest, "BadRequest", "lastEventId must be a non-negative integer")
+			return
+		}
+		lastEventID = n
+	}
+	if code, msg := h.admit(caller.ID); code != 0 {
+		httpError(w, code, http.StatusText(code), msg)
+		return
+	}
+	defer h.release(caller.ID)
+
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		// The origin was checked above against ALLOWED_ORIGINS, which also takes
+		// full origins that the library's host patterns cannot express.
+		InsecureSkipVerify: true,
+	})
+	if err != nil {
+		return
+	}
+	conn.SetReadLimit(maxInboundBytes)
+	s := &socket{
+		h: h, conn: conn, caller: caller, expires: expires,
+		queue: make(chan [][]byte, queueSize), done: make(chan struct{}),
+	}
+	if !h.track(s) {
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer h.untrack(s)
+	h.metrics.open.WithLabelValues(string(caller.Role)).Inc()
+	defer h.metrics.open.WithLabelValues(string(caller.Role)).Dec()
+	// The request's context ends with the handler, not with the hijacked
+	// connection; the socket's lifetime is its own.
+	s.serve(context.WithoutCancel(r.Context()), lastEventID)
+}
+
+// admit reserves one of the caller's socket slots.
+func (h *Hub) admit(id store.ID) (int, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return http.StatusServiceUnavailable, "Server shutting down"
+	}
+	if h.perUser[id] >= maxSocketsPerCaller {
+		return http.StatusTooManyRequests, "Too many open sockets for this caller"
+	}
+	h.perUser[id]++
+	return 0, ""
+}
+
+func (h *Hub) release(id store.ID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.perUser[id]--; h.perUser[id] <= 0 {
+		delete(h.perUser, id)
+	}
+}
+
+// track counts s among the sockets Close must close and wait for.
+func (h *Hub) track(s *socket) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.all[s] = struct{}{}
+	h.sockets.Add(1)
+	return true
+}
+
+func (h *Hub) untrack(s *socket) {
+	h.mu.Lock()
+	delete(h.all, s)
+	h.mu.Unlock()
+	h.sockets.Done()
+}
+
+// Close closes every socket with 1001 and waits for their goroutines, or for ctx.
+func (h *Hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	for s := range h.all {
+		s.kill(websocket.StatusGoingAway, "server shutting down")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.mu.Lock()
+		for s := range h.all {
+			s.conn.CloseNow()
+		}
+		h.mu.Unlock()
+		<-done
+		return ctx.Err()
+	}
+}
+
+func httpError(w http.ResponseWriter, status int, code, msg string) {
+	code = strings.ReplaceAll(code, " ", "")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
+}
