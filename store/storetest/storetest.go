@@ -1,5 +1,3 @@
-// Package storetest is the conformance suite every store.Store implementation must pass,
-// so that the in-memory dev store and PostgreSQL behave alike.
 package storetest
 
 import (
