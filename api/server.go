@@ -35,9 +35,6 @@ type Deps struct {
 	Notify func()
 	// Ready reports whether the engines behind the server answer (for /readyz).
 	Ready func(ctx context.Context) error
-	// Extra mounts routes that live in other packages (the WebSocket hub, the demo
-	// pages) on the same router; it receives the router's Mount-able paths.
-	Extra map[string]http.Handler
 	Now   func() time.Time
 }
 
@@ -79,11 +76,15 @@ func New(cfg Config, d Deps) *Server {
 		metrics:  newMetrics(d.Registry),
 		registry: d.Registry,
 		ready:    d.Ready,
-		extra:    d.Extra,
+		extra:    map[string]http.Handler{},
 		now:      d.Now,
 	}
 	return s
 }
+
+// Mount serves h under pattern on the same router, logged and measured like the
+// rest (the WebSocket hub, the demo pages). Call it before Handler.
+func (s *Server) Mount(pattern string, h http.Handler) { s.extra[pattern] = h }
 
 // Service is the ticket service the handlers use; the hub shares it for seen marks.
 func (s *Server) Service() *Service { return s.svc }

@@ -239,25 +239,37 @@ func (s subscriber) Subscribed() {
 
 // apply fans out a published batch in id order. Ids at or below the cursor were
 // delivered already; a gap means a batch published by another instance overtook
-// this one, and the log (where every sequenced event is committed) fills it.
+// this one, and the log (where every sequenced event is committed before it is
+// published) fills it. An event the log does not confirm is not ours: skipped.
 func (h *Hub) apply(ctx context.Context, evs []store.Event) {
 	var run []store.Event
 	next := h.cursorNow() + 1
-	for _, ev := range evs {
-		switch {
-		case ev.ID < next:
+	for i, ev := range evs {
+		if ev.ID < next {
 			continue
-		case ev.ID > next:
+		}
+		if ev.ID > next {
 			h.deliver(run)
-			run = nil
 			h.catchUpFromLog(ctx)
-			next = h.cursorNow() + 1
-			if ev.ID < next {
-				continue
-			}
+			h.applyAfterGap(evs[i:])
+			return
 		}
 		run = append(run, ev)
 		next = ev.ID + 1
+	}
+	h.deliver(run)
+}
+
+// applyAfterGap delivers what is left of a batch once the log filled the gap:
+// only events that directly follow the cursor.
+func (h *Hub) applyAfterGap(evs []store.Event) {
+	next := h.cursorNow() + 1
+	var run []store.Event
+	for _, ev := range evs {
+		if ev.ID == next {
+			run = append(run, ev)
+			next++
+		}
 	}
 	h.deliver(run)
 }

@@ -13,6 +13,7 @@ type config struct {
 	Addr           string
 	DatabaseURL    string
 	RedisURL       string
+	RedisPrefix    string
 	JWTSecret      string
 	AllowedOrigins string
 	GitHubToken    string
@@ -29,6 +30,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Addr:           getenv("ADDR"),
 		DatabaseURL:    getenv("DATABASE_URL"),
 		RedisURL:       getenv("REDIS_URL"),
+		RedisPrefix:    getenv("REDIS_PREFIX"),
 		JWTSecret:      getenv("JWT_SECRET"),
 		AllowedOrigins: getenv("ALLOWED_ORIGINS"),
 		GitHubToken:    getenv("GITHUB_TOKEN"),

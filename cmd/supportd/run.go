@@ -11,13 +11,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/supportd/supportd/api"
+	"github.com/supportd/supportd/hub"
 	"github.com/supportd/supportd/pubsub"
 	"github.com/supportd/supportd/store"
 )
@@ -81,6 +85,11 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	defer st.Close()
+	broker, err := openBroker(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
 	if dev {
 		if err := printDevTokens(ctx, st, auth, stdout); err != nil {
 			return err
@@ -89,23 +98,42 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	relay := pubsub.NewRelay(st, func(context.Context, []store.Event) error { return nil }, cfg.EventRetention, log)
-	var github api.IssueCreator
-	if cfg.GitHubToken != "" && cfg.GitHubRepo != "" {
-		gh, err := api.NewGitHub(cfg.GitHubToken, cfg.GitHubRepo, cfg.GitHubAPIURL)
-		if err != nil {
+	published := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "supportd_events_published_total", Help: "Sequenced events this instance published to the broker.",
+	})
+	reg.MustRegister(published)
+	relay := pubsub.NewRelay(st, func(ctx context.Context, evs []store.Event) error {
+		if err := broker.Publish(ctx, evs); err != nil {
 			return err
 		}
-		github = gh
+		published.Add(float64(len(evs)))
+		return nil
+	}, cfg.EventRetention, log)
+
+	github, err := openGitHub(cfg)
+	if err != nil {
+		return err
 	}
-	srv := api.New(api.Config{
-		RateLimit: cfg.RateLimit,
-		RateBurst: cfg.RateBurst,
-		Origins:   api.ParseOrigins(cfg.AllowedOrigins),
-	}, api.Deps{
+	origins := api.ParseOrigins(cfg.AllowedOrigins)
+	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins}, api.Deps{
 		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick,
+		Ready: func(ctx context.Context) error {
+			if err := st.Ping(ctx); err != nil {
+				return fmt.Errorf("database: %w", err)
+			}
+			if err := broker.Ping(ctx); err != nil {
+				return fmt.Errorf("redis: %w", err)
+			}
+			return nil
+		},
 	})
+	h := hub.New(hub.Config{Instance: instanceName(), CheckOrigin: origins.Allowed}, hub.Deps{
+		Auth: srv, Service: srv.Service(), Log: st, Broker: broker, Logger: log, Registry: reg,
+	})
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
+	srv.Mount("/ws", h)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -124,9 +152,12 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		ready <- ln.Addr().String()
 	}
 
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	relayDone := make(chan error, 1)
-	go func() { relayDone <- relay.Run(relayCtx) }()
+	// Background parts live until the sockets are closed, not until ctx ends: the
+	// hub must keep fanning out while the HTTP server drains.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg errgroup.Group
+	bg.Go(func() error { return relay.Run(bgCtx) })
+	bg.Go(func() error { return h.Run(bgCtx) })
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
 
@@ -144,14 +175,32 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	if serveErr == nil {
 		serveErr = <-serveDone
 	}
-	stopRelay()
-	if err := <-relayDone; err != nil {
-		log.Warn("relay", "err", err)
+	if err := h.Close(shutdownCtx); err != nil {
+		log.Warn("closing sockets", "err", err)
+	}
+	stopBackground()
+	if err := bg.Wait(); err != nil {
+		log.Warn("background", "err", err)
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		return nil
 	}
 	return serveErr
+}
+
+func openGitHub(cfg config) (api.IssueCreator, error) {
+	if cfg.GitHubToken == "" || cfg.GitHubRepo == "" {
+		return nil, nil
+	}
+	return api.NewGitHub(cfg.GitHubToken, cfg.GitHubRepo, cfg.GitHubAPIURL)
+}
+
+// instanceName names this process in presence keys: unique per process.
+func instanceName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return host + "-" + hex.EncodeToString(b)
 }
 
 func randomSecret() string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/supportd/supportd/api"
+	"github.com/supportd/supportd/pubsub"
 	"github.com/supportd/supportd/store"
 	"github.com/supportd/supportd/store/memory"
 	"github.com/supportd/supportd/store/postgres"
@@ -72,4 +73,18 @@ func envName(r store.Role) string {
 		return "AGENT"
 	}
 	return "CLIENT"
+}
+
+// openBroker connects to Redis, or, with no REDIS_URL, makes the in-process broker
+// of the embedded dev mode (one instance only).
+func openBroker(ctx context.Context, cfg config, log *slog.Logger) (pubsub.Broker, error) {
+	if cfg.RedisURL == "" {
+		log.Warn("DEV MODE: no REDIS_URL, events reach only this instance's sockets")
+		return pubsub.NewMemory(), nil
+	}
+	client, err := pubsub.OpenRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	return pubsub.NewRedis(client, pubsub.RedisOptions{Prefix: cfg.RedisPrefix, Logger: log}), nil
 }
