@@ -121,8 +121,15 @@ func (q *listQuery) filter(c store.Caller, f store.ListFilter) {
 			continue
 		}
 		q.simple = false
-		// Each branch can use its trigram index; the union is small for real words.
 		p := q.arg("%" + escapeLike(w) + "%")
+		if q.client != nil {
+			// One client's tickets are few: test each of them, and its threads through
+			// threads_ticket, rather than find every match of the word first.
+			q.where = append(q.where, fmt.Sprintf(`(t.title ILIKE %[1]s OR t.subject ILIKE %[1]s
+				OR EXISTS (SELECT 1 FROM threads th WHERE th.ticket_id = t.id AND th.message ILIKE %[1]s))`, p))
+			continue
+		}
+		// Over every ticket, each branch finds its matches through a trigram index.
 		q.where = append(q.where, fmt.Sprintf(`t.id IN (
 			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
 			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s)`, p))

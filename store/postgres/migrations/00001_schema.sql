@@ -53,7 +53,8 @@ CREATE INDEX tickets_client_number ON tickets (client_id, number);
 CREATE INDEX tickets_status_created ON tickets (status, created_at, id);
 CREATE INDEX tickets_status_updated ON tickets (status, updated_at, id);
 CREATE INDEX tickets_status_number ON tickets (status, number);
-CREATE INDEX tickets_assignee ON tickets (assignee_id, created_at, id) WHERE assignee_id IS NOT NULL;
+-- An agent's tickets: their counts by status read the index alone.
+CREATE INDEX tickets_assignee ON tickets (assignee_id, status) WHERE assignee_id IS NOT NULL;
 CREATE INDEX tickets_title_trgm ON tickets USING gin (title gin_trgm_ops);
 CREATE INDEX tickets_subject_trgm ON tickets USING gin (subject gin_trgm_ops);
 

@@ -140,7 +140,7 @@ func (p seedParams) statements() []statement {
 			              'please find the logs attached, the error starts at 10:42.',
 			              'the export button spins forever on large reports.',
 			              'can you escalate this, our customers are waiting.'])[1 + (g * 7 + i * 3) % 8],
-			       CASE WHEN i % 2 = 0 THEN $6 || lpad(to_hex(1 + g % $7::int), 6, '0') END,
+			       CASE WHEN i % 2 = 0 THEN $7 || lpad(to_hex(1 + g % $8::int), 6, '0') END,
 			       CASE WHEN (g + i) % 11 = 0 THEN ARRAY[$1 || 'ffffff'] ELSE '{}' END,
 			       CASE WHEN i < $3::int
 			            THEN date_trunc('milliseconds', ` + ticketTime + ` + (i - 1) * interval '37 minutes' + interval '5 minutes') END,
