@@ -75,7 +75,7 @@ type env struct {
 	ids   *store.IDGen
 }
 
-func newEnv(t *testing.T, st store.Store, opts ...func(*envOptions)) *env {
+func newEnv(t testing.TB, st store.Store, opts ...func(*envOptions)) *env {
 	t.Helper()
 	o := envOptions{}
 	for _, f := range opts {
