@@ -11,12 +11,13 @@ import (
 
 const (
 	// presenceTTL is how long this instance's list of agents stays valid without a
-	// refresh: an instance that crashes drops its agents within it (the contract's
-	// 60 s).
-	presenceTTL = 60 * time.Second
-	// presenceRefresh rewrites the list well inside the TTL, and re-reads everyone's
-	// so that a crashed instance's agents disappear from the sockets here.
-	presenceRefresh = 15 * time.Second
+	// refresh. A crashed instance's agents vanish from Redis within the TTL and from
+	// every socket at the next re-read, so TTL + presenceRefresh must stay under the
+	// contract's 60 s.
+	presenceTTL = 40 * time.Second
+	// presenceRefresh rewrites this instance's list well inside the TTL, and
+	// re-reads everyone's.
+	presenceRefresh = 10 * time.Second
 	// presenceTimeout bounds one round of presence I/O.
 	presenceTimeout = 5 * time.Second
 )
