@@ -33,7 +33,7 @@ func FuzzDecodeInsert(f *testing.F) {
 		if err != nil {
 			return
 		}
-		in, err := parseInsert(o)
+		in, err := parseInsert(o, len(body)%2 == 0)
 		checkBadRequest(t, err)
 		if err == nil && (in.ticket.Title == "" || len(in.ticket.Threads) == 0 || len(in.ticket.Threads) > maxThreads) {
 			t.Fatalf("accepted an invalid insert: %+v", in)

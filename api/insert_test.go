@@ -144,6 +144,9 @@ func TestInsertClientFieldIsIgnoredForClients(t *testing.T) {
 		if tk.Client.ID != a.ID {
 			t.Fatalf("owner: got %s, want %s", tk.Client.ID, a.ID)
 		}
+		body := ticketBody("malformed client")
+		body["client"] = "not an id"
+		wantStatus(t, e.req(t, "POST", "/support-tickets/insert", a.token, body), http.StatusCreated, "")
 	})
 }
 

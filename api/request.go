@@ -32,7 +32,9 @@ type insertRequest struct {
 	client *store.ID // named by a super admin; ignored for clients
 }
 
-func parseInsert(o object) (insertRequest, error) {
+// parseInsert reads an insert; the client field is read for super admins only (a
+// client's ticket is always its own, whatever it sends).
+func parseInsert(o object, superAdmin bool) (insertRequest, error) {
 	var in insertRequest
 	title, err := o.text("title", maxTitleLen, true)
 	if err != nil {
@@ -67,9 +69,10 @@ func parseInsert(o object) (insertRequest, error) {
 	if err != nil {
 		return in, err
 	}
-	in.client, err = o.id("client", false)
-	if err != nil {
-		return in, err
+	if superAdmin {
+		if in.client, err = o.id("client", true); err != nil {
+			return in, err
+		}
 	}
 	in.ticket = store.NewTicket{Title: *title, Category: *category, Threads: threads, Subject: subject, API: api}
 	return in, nil

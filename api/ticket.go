@@ -101,11 +101,12 @@ func (s *Server) insertTicket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := parseInsert(o)
+	c := caller(r)
+	in, err := parseInsert(o, c.IsSuperAdmin())
 	if err != nil {
 		return err
 	}
-	t, err := s.svc.CreateTicket(r.Context(), caller(r), in, idem)
+	t, err := s.svc.CreateTicket(r.Context(), c, in, idem)
 	if replayed(w, err) {
 		return nil
 	}
