@@ -52,11 +52,11 @@ func newMiniredisEnv(t *testing.T) brokerEnv {
 	}
 }
 
-// realRedisURL is the Redis the real-server tests use: REDIS_URL or a local one.
+// realRedisURL is the Redis the real-server tests use: TEST_REDIS_URL or a local one.
 // Unreachable, it skips the test, except on CI (CI=true), where it fails.
 func realRedisURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("REDIS_URL")
+	url := os.Getenv("TEST_REDIS_URL")
 	if url == "" {
 		url = "redis://127.0.0.1:6379/0"
 	}
@@ -67,7 +67,7 @@ func realRedisURL(t testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("Redis is required on CI: %v", err)
 		}
-		t.Skipf("no Redis (set REDIS_URL): %v", err)
+		t.Skipf("no Redis (set TEST_REDIS_URL): %v", err)
 	}
 	_ = client.Close()
 	return url
