@@ -130,9 +130,12 @@ func (q *listQuery) filter(c store.Caller, f store.ListFilter) {
 			continue
 		}
 		// Over every ticket, each branch finds its matches through a trigram index.
-		q.where = append(q.where, fmt.Sprintf(`t.id IN (
+		// As an array (an InitPlan) rather than IN (subquery), the matches are always
+		// fetched through tickets_pkey: with IN, a poor estimate of how many tickets
+		// match could make the planner hash-join them against a scan of all tickets.
+		q.where = append(q.where, fmt.Sprintf(`t.id = ANY (ARRAY(
 			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
-			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s)`, p))
+			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s))`, p))
 	}
 }
 
