@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +22,9 @@ const maxLimit = 100
 // words they come from one GROUP BY over the matching tickets.
 func (db *DB) ListTickets(ctx context.Context, c store.Caller, f store.ListFilter) (store.TicketPage, error) {
 	limit := min(max(f.Limit, 1), maxLimit)
-	page := max(f.Page, 1)
+	// A page past any table is empty, but (page-1)*limit must not overflow into a
+	// negative OFFSET, which PostgreSQL refuses.
+	page := min(max(f.Page, 1), math.MaxInt32)
 	var q listQuery
 	q.filter(c, f)
 
