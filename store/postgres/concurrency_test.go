@@ -137,7 +137,11 @@ func TestIdempotentCreateAfterRollback(t *testing.T) {
 		_, err := slow.CreateTicket(ctx, in)
 		slowErr <- err
 	}()
-	<-holding
+	select {
+	case <-holding:
+	case err := <-slowErr:
+		t.Fatalf("the first create ended before its commit: %v", err)
+	}
 	type result struct {
 		t   store.Ticket
 		err error

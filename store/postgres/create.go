@@ -9,8 +9,8 @@ import (
 )
 
 // CreateTicket inserts a pending ticket with its first threads and their events. A
-// client's ticket is its own; a super admin's belongs to in.Client (which the caller
-// has checked is a known client) and its first threads are the super admin's.
+// client's ticket is its own; a super admin's belongs to in.Client and its first
+// threads are the super admin's. An owner never remembered is store.ErrNotFound.
 func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticket, error) {
 	owner := in.Client
 	if in.Caller.Role == store.RoleClient {
@@ -21,17 +21,16 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 		if err := claimKey(ctx, tx, in.Caller.ID, in.Idem); err != nil {
 			return err
 		}
+		// The owner must be remembered: the client a super admin names, or the
+		// client caller itself (the api remembers every caller first).
+		client := store.Person{ID: owner}
+		err := tx.QueryRow(ctx, `SELECT name FROM people WHERE id = $1`, owner).Scan(&client.Name)
+		if err != nil {
+			return notFound("client", err)
+		}
 		writer, err := ensurePerson(ctx, tx, in.Caller)
 		if err != nil {
 			return err
-		}
-		client := store.Person{ID: owner, Name: writer}
-		if owner != in.Caller.ID {
-			// A super admin's insert names its client, who must be known.
-			err := tx.QueryRow(ctx, `SELECT name FROM people WHERE id = $1`, owner).Scan(&client.Name)
-			if err != nil {
-				return notFound("client", err)
-			}
 		}
 		now := db.clock()
 		zero := 0

@@ -9,14 +9,22 @@ import (
 	"github.com/supportd/supportd/store/postgres/pgtest"
 )
 
-// newTestDB returns a migrated store on a fresh database, and the database's URL for
-// opening more instances on it.
+// newTestDB returns a migrated store on a fresh database, with client(0..9) and
+// agent(0..9) remembered, and the database's URL for opening more instances on it.
 func newTestDB(tb testing.TB) (*DB, string) {
 	tb.Helper()
 	url := pgtest.NewDatabase(tb)
 	db := openTestDB(tb, url)
 	if err := db.Migrate(context.Background()); err != nil {
 		tb.Fatalf("Migrate: %v", err)
+	}
+	// The api remembers every caller before it writes; so do the tests.
+	for i := range 10 {
+		for _, c := range []store.Caller{client(i), agent(i)} {
+			if err := db.RememberPerson(context.Background(), c); err != nil {
+				tb.Fatalf("RememberPerson: %v", err)
+			}
+		}
 	}
 	return db, url
 }

@@ -34,7 +34,11 @@ func TestEventIDsFollowCommitOrder(t *testing.T) {
 		defer close(done)
 		a, errA = slow.CreateTicket(ctx, newTicket(client(1), "inserted first, committed last"))
 	}()
-	<-inserted
+	select {
+	case <-inserted:
+	case <-done:
+		t.Fatalf("CreateTicket a ended before its commit: %v", errA)
+	}
 	b := mustCreate(t, fast, newTicket(client(2), "inserted second, committed first"))
 
 	first := mustSequence(t, fast)
