@@ -230,7 +230,7 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
   /** ms between pings (default 10000). */
   heartbeatInterval?: number;
-  /** ms without any message after which the socket counts as dead (default 30000). */
+  /** ms without any message (with a ping unanswered) after which the socket counts as dead (default 30000). */
   heartbeatTimeout?: number;
   /** ms a typing event lasts (default 6000, the contract's). */
   typingTimeout?: number;
@@ -280,7 +280,7 @@ export interface PongEvent {
   type: 'pong';
   data: Record<string, never>;
 }
-export interface ErrorEvent {
+export interface ServerErrorEvent {
   type: 'error';
   data: { code: ErrorCode | string; message: string };
 }
@@ -309,7 +309,7 @@ export interface EventMap {
   'typing.stopped': TypingStoppedEvent;
   reset: ResetEvent;
   pong: PongEvent;
-  error: ErrorEvent;
+  error: ServerErrorEvent;
   state: StateEvent;
 }
 

@@ -49,6 +49,8 @@ export class Connection {
   #replayUntil = null; // BigInt: replaying ends at an event id >= this
   #resumedFrom = null; // string: the lastEventId the current socket was opened with
   #closed = false;
+  #lastMessageAt = 0;
+  #pingSentAt = null; // when the oldest ping still without an answer went out
   #expired = false;
   #onOnline = null;
 
@@ -156,7 +158,7 @@ export class Connection {
     this.hello = null;
     this.#alive(); // a socket that never opens is dead too
     ws.onopen = () => {
-      this.#timers.heartbeat = setInterval(() => this.#send({ type: 'ping' }), this.#o.heartbeatInterval);
+      this.#timers.heartbeat = setInterval(() => this.#ping(), this.#o.heartbeatInterval);
     };
     ws.onmessage = (e) => {
       let msg;
@@ -262,17 +264,38 @@ export class Connection {
     this.#emit('typing.stopped', { type: 'typing.stopped', ticketId, data });
   }
 
-  // alive restarts the dead-connection timer: any message proves the socket works.
+  // alive notes that the socket works (any message proves it) and restarts the
+  // dead-connection timer.
   #alive() {
+    this.#lastMessageAt = Date.now();
+    this.#pingSentAt = null;
     clearTimeout(this.#timers.dead);
-    this.#timers.dead = setTimeout(() => {
-      const ws = this.#ws;
-      if (!ws) return;
-      this.#ws = null;
-      detach(ws);
-      try { ws.close(closeHeartbeat, 'no message from the server'); } catch { /* gone */ }
-      this.#dropped({ code: closeHeartbeat, reason: `no message for ${this.#o.heartbeatTimeout} ms` });
-    }, this.#o.heartbeatTimeout);
+    this.#timers.dead = setTimeout(() => this.#checkDead(), this.#o.heartbeatTimeout);
+  }
+
+  #ping() {
+    if (this.#send({ type: 'ping' }) && this.#pingSentAt === null) this.#pingSentAt = Date.now();
+  }
+
+  // checkDead runs after heartbeatTimeout without a message. The socket is dead when
+  // it never opened, or when a ping has gone unanswered for the grace period. A ping
+  // that was never sent (a background tab's throttled timers) is sent now and
+  // given its grace, so sleeping tabs do not reconnect for nothing.
+  #checkDead() {
+    const ws = this.#ws;
+    if (!ws) return;
+    const { heartbeatTimeout: timeout, heartbeatInterval: interval } = this.#o;
+    const grace = interval < timeout ? timeout - interval : timeout / 2;
+    const now = Date.now();
+    if (ws.readyState === 1 && (this.#pingSentAt === null || now - this.#pingSentAt < grace)) {
+      if (this.#pingSentAt === null) this.#ping();
+      this.#timers.dead = setTimeout(() => this.#checkDead(), grace - (now - (this.#pingSentAt ?? now)));
+      return;
+    }
+    this.#ws = null;
+    detach(ws);
+    try { ws.close(closeHeartbeat, 'no message from the server'); } catch { /* gone */ }
+    this.#dropped({ code: closeHeartbeat, reason: `no message for ${now - this.#lastMessageAt} ms` });
   }
 
   // dropped moves to offline and schedules the reconnect.

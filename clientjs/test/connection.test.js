@@ -1,7 +1,7 @@
 // The connection's rules, checked by feeding frames through a fake WebSocket:
 // duplicates, replay end, reset, typing expiry, heartbeat, backoff, 4001, close.
 
-import { test } from 'node:test';
+import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { createClient } from '../lib/supportd-client.js';
@@ -60,6 +60,13 @@ class FakeSocket {
 
 const ev = (id, type = 'thread.added', data = {}) => ({ type, id: String(id), ticketId: 't1', at: '2024-01-15T11:00:00.000Z', data });
 
+const conns = [];
+
+// A failed assertion must not leave a connection reconnecting forever.
+afterEach(() => {
+  for (const c of conns.splice(0)) c.close();
+});
+
 function setup(connectOptions = {}, clientOptions = {}) {
   FakeSocket.all = [];
   const requests = [];
@@ -69,6 +76,7 @@ function setup(connectOptions = {}, clientOptions = {}) {
   };
   const client = createClient({ baseUrl: 'http://supportd.test/', token: 'tok', WebSocket: FakeSocket, fetch, ...clientOptions });
   const conn = client.connect({ reconnectDelay: 10, maxReconnectDelay: 80, ...connectOptions });
+  conns.push(conn);
   const seen = [];
   const states = [];
   for (const type of ['thread.added', 'counts', 'reset', 'typing', 'typing.stopped', 'presence', 'hello', 'pong']) {
@@ -218,6 +226,19 @@ test('the heartbeat pings, and silence past the timeout drops the socket and rec
   assert.equal(offline.code, 4000);
   await nextSocket(2);
   conn.close();
+});
+
+test('a ping the timers never sent (a sleeping tab) is sent and waited for before giving up', async () => {
+  const { conn, states } = setup({ heartbeatInterval: 60000, heartbeatTimeout: 100 });
+  const ws = await nextSocket(1);
+  ws.hello('0');
+  await sleep(130);
+  assert.deepEqual(ws.sent, [{ type: 'ping' }], 'a ping instead of a drop');
+  ws.frame({ type: 'pong', data: {} });
+  assert.equal(conn.state, 'live');
+  await sleep(250); // silence again, ping unanswered past its grace
+  assert.equal(ws.closedWith?.code, 4000);
+  assert.equal(states.find((s) => s.state === 'offline')?.code, 4000);
 });
 
 test('a socket that never opens counts as dead too', async () => {

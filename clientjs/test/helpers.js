@@ -50,6 +50,9 @@ export async function startSupportd(env = {}) {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // A test file that crashes must not leave its server running.
+  const killOnExit = () => proc.kill('SIGKILL');
+  process.on('exit', killOnExit);
   let stderr = '';
   proc.stderr.on('data', (b) => { stderr += b; });
   const exited = new Promise((resolve) => proc.on('exit', resolve));
@@ -72,6 +75,7 @@ export async function startSupportd(env = {}) {
       const t = setTimeout(() => proc.kill('SIGKILL'), 12000);
       await exited;
       clearTimeout(t);
+      process.off('exit', killOnExit);
     },
   };
 }
