@@ -205,7 +205,7 @@ function renderNew(body, client, conn) {
       }
     },
   },
-  h('label', { for: 'title' }, 'Subject'), title,
+  h('label', { for: 'title' }, 'Title'), title,
   h('label', { for: 'category' }, 'Category'), category,
   h('label', { for: 'message' }, 'Message'), message,
   error,
