@@ -87,7 +87,15 @@ func (s *socket) serve(ctx context.Context, lastEventID int64) {
 	go func() {
 		defer close(readerDone)
 		s.readLoop(ctx)
-		cancel()
+		select {
+		case <-s.done:
+			// Killed (too many messages): the writer sees done and closes with
+			// its code. Cancelling here could abort a write in progress, and the
+			// library closes the connection when a write's context ends: the
+			// peer would get no close frame.
+		default:
+			cancel()
+		}
 	}()
 
 	err := s.writeLoop(ctx, lastEventID)
@@ -162,8 +170,12 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		return err
 	}
 	if lastEventID < 0 {
-		s.h.register(s, -1)
-		return nil
+		// Live from what hello announced: the hub's cursor may be behind the log
+		// (events it has yet to fan out, which hello counted: skipped) or past
+		// what hello read (events fanned out before this socket registered:
+		// replayed from the log). Either way the stream goes on from
+		// hello.lastEventId with no gap and no duplicate.
+		lastEventID = newest
 	}
 	return s.replay(ctx, lastEventID)
 }
