@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 )
 
 func TestDemoServesPagesAndModule(t *testing.T) {
@@ -114,6 +116,28 @@ func TestDemoRelativeReferencesResolve(t *testing.T) {
 	for _, lib := range []string{"lib/supportd-client.js", "lib/connection.js"} {
 		if _, err := fs.Stat(site, lib); err != nil {
 			t.Errorf("%s is not served: %v", lib, err)
+		}
+	}
+}
+
+// TestDemoUnderChiMount serves Demo() the way supportd's router mounts it.
+func TestDemoUnderChiMount(t *testing.T) {
+	r := chi.NewRouter()
+	r.Mount("/demo", Demo())
+	for _, tt := range []struct {
+		path   string
+		status int
+	}{
+		{"/demo", http.StatusMovedPermanently},
+		{"/demo/", http.StatusOK},
+		{"/demo/console.html", http.StatusOK},
+		{"/demo/lib/connection.js", http.StatusOK},
+		{"/demo/missing.html", http.StatusNotFound},
+	} {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+		if rec.Code != tt.status {
+			t.Errorf("GET %s: got %d, want %d", tt.path, rec.Code, tt.status)
 		}
 	}
 }

@@ -45,7 +45,7 @@ export class Connection {
   #typing = new Map(); // ticketId + ' ' + userId → {timer, event}
   #typingSent = new Map(); // ticketId → last send time
   #floor = null; // BigInt: highest event id delivered; lower or equal ids are duplicates
-  #helloLastEventId = null; // string: newest id when the current socket opened
+  #helloLastEventId = null; // string: the newest id the last hello gave (the resume point before any event)
   #replayUntil = null; // BigInt: replaying ends at an event id >= this
   #resumedFrom = null; // string: the lastEventId the current socket was opened with
   #closed = false;
@@ -144,7 +144,6 @@ export class Connection {
     url.searchParams.set('access_token', token);
     const resume = this.lastEventId ?? this.#helloLastEventId;
     if (resume !== null) url.searchParams.set('lastEventId', resume);
-    this.#helloLastEventId = null;
     this.#resumedFrom = resume;
 
     let ws;

@@ -126,6 +126,9 @@ test('without events yet, a reconnect resumes from the id hello gave', async () 
   ws.drop();
   const ws2 = await nextSocket(2);
   assert.equal(ws2.url.searchParams.get('lastEventId'), '12');
+  ws2.drop(1006); // a failed attempt keeps the resume point
+  const ws3 = await nextSocket(3);
+  assert.equal(ws3.url.searchParams.get('lastEventId'), '12');
   conn.close();
 });
 
