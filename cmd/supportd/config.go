@@ -23,6 +23,9 @@ type config struct {
 	RateBurst      int
 	EventRetention time.Duration
 	LogLevel       string
+	// Demo serves the demo widget and console at /demo/: on by default in dev mode
+	// only, since the pages take tokens in their address.
+	Demo bool
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -64,6 +67,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("EVENT_RETENTION must be a positive duration such as 168h, got %q", v)
 		}
 		c.EventRetention = d
+	}
+	c.Demo = c.DatabaseURL == ""
+	switch v := getenv("DEMO"); v {
+	case "":
+	case "on", "true", "1":
+		c.Demo = true
+	case "off", "false", "0":
+		c.Demo = false
+	default:
+		return c, fmt.Errorf("DEMO must be on or off, got %q", v)
 	}
 	if c.DatabaseURL != "" && c.JWTSecret == "" {
 		return c, fmt.Errorf("JWT_SECRET is required when DATABASE_URL is set")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/supportd/supportd/api"
+	"github.com/supportd/supportd/clientjs"
 	"github.com/supportd/supportd/hub"
 	"github.com/supportd/supportd/pubsub"
 	"github.com/supportd/supportd/store"
@@ -47,6 +49,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogLevel)
 	switch cmd {
 	case "serve":
+		if addr := getenv("PPROF_ADDR"); addr != "" {
+			stop, err := servePprof(addr, log)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		return serve(ctx, cfg, args, log, stdout, nil)
 	case "migrate":
 		return migrate(ctx, cfg, log)
@@ -54,6 +63,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return mintToken(cfg, args, stdout)
 	}
 	return fmt.Errorf("unknown command %q (want serve, migrate or token)", cmd)
+}
+
+// servePprof serves net/http/pprof on its own listener (PPROF_ADDR, e.g.
+// 127.0.0.1:6060), never on the API's: profiles are for operators only.
+func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("PPROF_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Warn("pprof listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -90,11 +118,6 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	defer broker.Close()
-	if dev {
-		if err := printDevTokens(ctx, st, auth, stdout); err != nil {
-			return err
-		}
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -134,6 +157,9 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	srv.Mount("/ws", h)
+	if cfg.Demo {
+		srv.Mount("/demo", clientjs.Demo())
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -147,7 +173,17 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("supportd listening", "addr", ln.Addr().String(), "dev_mode", dev)
+	if dev {
+		demo := ""
+		if cfg.Demo {
+			demo = "http://" + localAddr(ln.Addr())
+		}
+		if err := printDevTokens(ctx, st, auth, stdout, demo); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	log.Info("supportd listening", "addr", ln.Addr().String(), "dev_mode", dev, "demo", cfg.Demo)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -186,6 +222,15 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return nil
 	}
 	return serveErr
+}
+
+// localAddr is how a browser on this machine reaches a listener ("[::]:8080" is
+// "localhost:8080").
+func localAddr(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
 }
 
 func openGitHub(cfg config) (api.IssueCreator, error) {

@@ -83,6 +83,12 @@ func TestServeDevModePrintsWorkingTokens(t *testing.T) {
 	if code, _ := do(t, "GET", base+"/healthz", "", ""); code != 200 {
 		t.Fatalf("healthz: %d", code)
 	}
+	if code, body := do(t, "GET", base+"/demo/widget.html", "", ""); code != 200 || !strings.Contains(body, "<html") {
+		t.Fatalf("dev mode serves no demo: %d", code)
+	}
+	if !strings.Contains(stdout.String(), "/demo/console.html?token=") {
+		t.Fatalf("no demo link printed:\n%s", stdout)
+	}
 	code, body := do(t, "POST", base+"/support-tickets/insert", client,
 		`{"title":"Hello","category":"billing","threads":[{"message":"hi"}]}`)
 	if code != 201 || !strings.Contains(body, `"number":1001`) {
@@ -98,6 +104,9 @@ func TestServeOnPostgres(t *testing.T) {
 	base, _ := startServe(t, map[string]string{"DATABASE_URL": url, "JWT_SECRET": secret})
 	if code, body := do(t, "GET", base+"/readyz", "", ""); code != 200 {
 		t.Fatalf("readyz: %d %s", code, body)
+	}
+	if code, _ := do(t, "GET", base+"/demo/widget.html", "", ""); code != 404 {
+		t.Fatalf("demo served in production mode: %d", code)
 	}
 	var tok bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--role", "client", "--name", "Acme", "--ttl", "1h"},

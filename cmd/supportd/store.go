@@ -46,9 +46,10 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 }
 
 // printDevTokens makes a client and a super admin and prints a token for each, so
-// that a newcomer can curl the dev server at once. Both are remembered, so the super
+// that a newcomer can curl the dev server at once (and, with demo set to the server's
+// base URL, a link to the demo page of each). Both are remembered, so the super
 // admin can open tickets for the client straight away.
-func printDevTokens(ctx context.Context, st store.Store, auth *api.Auth, w io.Writer) error {
+func printDevTokens(ctx context.Context, st store.Store, auth *api.Auth, w io.Writer, demo string) error {
 	gen := store.NewIDGen()
 	people := []store.Caller{
 		{ID: gen.New(time.Now()), Name: "Dev Client", Role: store.RoleClient},
@@ -64,8 +65,18 @@ func printDevTokens(ctx context.Context, st store.Store, auth *api.Auth, w io.Wr
 			return err
 		}
 		fmt.Fprintf(w, "  %-10s %s (sub %s)\n  export %s_TOKEN=%s\n", p.Role, p.Name, p.ID, envName(p.Role), tok)
+		if demo != "" {
+			fmt.Fprintf(w, "  demo: %s/demo/%s?token=%s\n", demo, demoPage(p.Role), tok)
+		}
 	}
 	return nil
+}
+
+func demoPage(r store.Role) string {
+	if r == store.RoleSuperAdmin {
+		return "console.html"
+	}
+	return "widget.html"
 }
 
 func envName(r store.Role) string {
