@@ -191,3 +191,17 @@ func asObject(raw json.RawMessage, name string) (object, error) {
 func fieldName(parent string, i int, child string) string {
 	return fmt.Sprintf("%s[%d].%s", parent, i, child)
 }
+
+// readIDs reads a body whose one field is a list of 1 to maxIDs ids (bulk delete,
+// seen).
+func readIDs(w http.ResponseWriter, r *http.Request, field string) ([]store.ID, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	o, err := parseObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return ids(o[field], field, maxIDs, true)
+}

@@ -36,15 +36,7 @@ func (s *Server) addThread(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) markSeen(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := parseObject(body)
-	if err != nil {
-		return err
-	}
-	list, err := ids(o["threadIds"], "threadIds", maxIDs, true)
+	list, err := readIDs(w, r, "threadIds")
 	if err != nil {
 		return err
 	}

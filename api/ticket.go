@@ -151,15 +151,7 @@ func (s *Server) deleteTicket(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) bulkDelete(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := parseObject(body)
-	if err != nil {
-		return err
-	}
-	list, err := ids(o["ids"], "ids", maxIDs, true)
+	list, err := readIDs(w, r, "ids")
 	if err != nil {
 		return err
 	}
