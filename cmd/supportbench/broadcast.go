@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"time"
+)
+
+type broadcastFlags struct {
+	admins, perAdmin, events int
+	interval                 time.Duration
+}
+
+func broadcastCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
+	c := commonFlags(fs, getenv)
+	f := broadcastFlags{}
+	fs.IntVar(&f.admins, "admins", 10000, "super-admin sockets")
+	fs.IntVar(&f.perAdmin, "per-admin", 20, "sockets per agent (the server allows 20): -admins/-per-admin agents")
+	fs.IntVar(&f.events, "events", 20, "events to broadcast (one reply each)")
+	fs.DurationVar(&f.interval, "interval", time.Second, "time between events")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.events < 1 || f.interval <= 0 {
+		return nil, nil, fmt.Errorf("broadcast: want -admins ≥ 1, 1 ≤ -per-admin ≤ 20, -events ≥ 1, -interval > 0")
+	}
+	e, err := newEnv(c, c.maxTime+10*time.Minute)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Bounded whatever happens: the scenario stops by itself well before.
+	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
+	defer cancel()
+	r, err := runBroadcast(ctx, e, f)
+	return r, c, err
+}
+
+func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error) {
+	if err := checkSockets(f.admins); err != nil {
+		return nil, err
+	}
+	r := newReport(e, "broadcast")
+	nAgents := ceilDiv(f.admins, f.perAdmin)
+	r.Params.add("admins", f.admins)
+	r.Params.add("agents", nAgents)
+	r.Params.add("events", f.events)
+	r.Params.add("interval", f.interval.String())
+
+	client, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", 1)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", nAgents)
+	if err != nil {
+		return nil, err
+	}
+	rx := newReceiver(e.c.run, f.events)
+	socks, _, _ := population(rx, nil, agents, f.admins)
+	assignTargets(e, socks)
+
+	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
+	conn := e.connect(ctx, socks)
+	conn.Hello = waitHello(ctx, rx, socks, 60*time.Second)
+	r.Connect = &conn
+	settled := settle(ctx, rx, time.Second, e.c.settle)
+	presenceFrames := rx.frames.Load() - rx.hellos.Load()
+
+	tk := createTickets(ctx, e, client, 1)
+	setupDue := 2 * int64(countOpen(socks))
+	setupWait := waitSetup(ctx, rx, setupDue, e.c.settle)
+	r.Setup.add("settled", settled.Round(time.Millisecond).String())
+	r.Setup.add("framesBeforeSetup", presenceFrames)
+	r.Setup.add("ticket", formatCodes(tk.codes.snapshot()))
+	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
+	if tk.ids[0] == "" {
+		e.closeAll(socks)
+		r.finish()
+		return r, fmt.Errorf("broadcast: the ticket could not be created (%s)", formatCodes(tk.codes.snapshot()))
+	}
+
+	rp := newReplies(f.events)
+	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	sent, skipped, elapsed := openLoop(ctx, 1/f.interval.Seconds(), f.events, f.events, func(n int) {
+		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[0])
+	})
+	open := countOpen(socks)
+	want := int64(len(rp.ok) * open)
+	drained := drain(ctx, e, rx, want)
+	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+	e.closeAll(socks)
+	e.rest.CloseIdleConnections()
+	sleepCtx(context.Background(), time.Second)
+	r.Server = append(r.Server, r.msrv[0]...)
+	r.Server = append(r.Server, r.msrv[1]...)
+	r.Server = append(r.Server, e.scrapeAll(context.Background(), "1s after close")...)
+
+	r.Writes = rp.stats(f.events, sent, skipped, 1/f.interval.Seconds(), elapsed)
+	fc := countFrames(rx, socks)
+	r.Frames = &fc
+
+	all := distOf(latencies(socks))
+	r.Latency = append(r.Latency, latencyRow{"every (socket, event) pair", all})
+	// Per event: the first and the last socket to get it.
+	first := make([]time.Duration, f.events)
+	last := make([]time.Duration, f.events)
+	count := make([]int, f.events)
+	for _, s := range socks {
+		for _, x := range s.lat {
+			n := int(x.n)
+			if count[n] == 0 || x.d < first[n] {
+				first[n] = x.d
+			}
+			last[n] = max(last[n], x.d)
+			count[n]++
+		}
+	}
+	var firsts, lasts []time.Duration
+	complete := 0
+	for n := range f.events {
+		if count[n] > 0 {
+			firsts, lasts = append(firsts, first[n]), append(lasts, last[n])
+		}
+		if count[n] == open {
+			complete++
+		}
+	}
+	for n := range f.events {
+		row := eventRow{N: n, Sockets: count[n], PostMs: ms(rp.took[n]), FirstMs: ms(first[n]), LastMs: ms(last[n])}
+		if t0 := rx.sent[n].Load(); t0 != 0 {
+			row.At = time.Unix(0, t0).UTC().Format("15:04:05.000")
+		}
+		r.Events = append(r.Events, row)
+	}
+	lastDist := distOf(slices.Clone(lasts))
+	r.Latency = append(r.Latency, latencyRow{"first socket, per event", distOf(firsts)})
+	r.Latency = append(r.Latency, latencyRow{"last socket, per event", lastDist})
+
+	var okKeys []int64
+	for _, n := range rp.ok {
+		okKeys = append(okKeys, makeKey(kindReply, n))
+	}
+	expect := append(ticketKeys(0), okKeys...)
+	ledger(r, socks, func(*socket) []int64 { return expect }, func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] })
+
+	r.Figures.add("pairs p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
+	r.Figures.add("last socket per event p50 / max ms", fmt.Sprintf("%.2f / %.2f", lastDist.P50, lastDist.Max))
+	r.Figures.add("sockets open", open)
+	r.Figures.add("events ok / reaching every socket", fmt.Sprintf("%d / %d", len(rp.ok), complete))
+	r.Figures.add("deliveries", fmt.Sprintf("%d of %d due", rx.replies.Load(), want))
+	r.Figures.add("write errors", failures(r.Writes.Codes))
+	r.Figures.add("drain after last event", drained.Round(time.Millisecond).String())
+	r.finish()
+	if ctx.Err() != nil {
+		r.Cut = true
+		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
+	}
+	return r, nil
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// startProfile and stopProfile bracket the tool's CPU profile (-cpuprofile).
+var startProfile, stopProfile = func() {}, func() {}
+
+// common are the flags every scenario takes.
+type common struct {
+	urls        string
+	secret      string
+	json        bool
+	jsonOut     string
+	sources     int
+	connectRate float64
+	connectConc int
+	maxTime     time.Duration
+	drain       time.Duration
+	settle      time.Duration
+	seed        uint64
+	run         string
+	cpuProfile  string
+	procs       int
+	getenv      func(string) string
+}
+
+func commonFlags(fs *flag.FlagSet, getenv func(string) string) *common {
+	c := &common{}
+	fs.StringVar(&c.urls, "url", "http://127.0.0.1:8080", "base URL(s) of running supportd instances, comma separated; sockets are spread over them, REST writes go to the first")
+	fs.StringVar(&c.secret, "secret", "", "the server's JWT_SECRET, to mint HS256 tokens (default $JWT_SECRET)")
+	c.getenv = getenv
+	fs.BoolVar(&c.json, "json", false, "print the report as JSON")
+	fs.StringVar(&c.jsonOut, "json-out", "", "also write the report as JSON to this file")
+	fs.IntVar(&c.sources, "sources", 32, "spread connections over this many source addresses 127.0.0.2… (loopback targets only; 0: let the kernel choose)")
+	fs.Float64Var(&c.connectRate, "connect-rate", 2000, "socket opens per second")
+	fs.IntVar(&c.connectConc, "connect-concurrency", 64, "socket opens in flight at once")
+	fs.DurationVar(&c.maxTime, "max-time", 10*time.Minute, "hard bound on the whole run; the scenario stops by itself long before in normal runs")
+	fs.DurationVar(&c.drain, "drain", 5*time.Second, "after the last write, how long to wait at most for the frames still due")
+	fs.DurationVar(&c.settle, "settle", 30*time.Second, "after connecting, how long to wait at most for the sockets to go quiet (hello, presence)")
+	fs.Uint64Var(&c.seed, "seed", 0, "random seed for the choice of tickets (0: random)")
+	fs.StringVar(&c.run, "run", "", "run id put in names and message nonces (default: random)")
+	fs.IntVar(&c.procs, "procs", 0, "GOMAXPROCS of the tool (0: Go's default, every core); 1 leaves the other cores to the server when both share a machine")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile of the measured phase to this file")
+	return c
+}
+
+// env is what every scenario works with: targets, tokens, HTTP clients.
+type env struct {
+	c       *common
+	targets []*url.URL
+	mint    *minter
+	rest    *http.Client // REST and /metrics; keep-alive
+	ws      *http.Client // WebSocket handshakes only: each connection is taken over
+	closing atomic.Bool  // set once the tool starts closing its own sockets
+}
+
+func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
+	if c.run == "" {
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		c.run = hex.EncodeToString(b)
+	}
+	for _, r := range c.run {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
+			return nil, fmt.Errorf("-run must be lower-case letters and digits")
+		}
+	}
+	if c.procs > 0 {
+		runtime.GOMAXPROCS(c.procs)
+	}
+	e := &env{c: c}
+	for _, s := range strings.Split(c.urls, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("-url %q: want http(s)://host:port", s)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		e.targets = append(e.targets, u)
+	}
+	if len(e.targets) == 0 {
+		return nil, errors.New("-url: at least one base URL")
+	}
+	if c.secret == "" {
+		c.secret = c.getenv("JWT_SECRET")
+	}
+	if c.maxTime <= 0 {
+		return nil, errors.New("-max-time must be positive")
+	}
+	m, err := newMinter(c.secret, tokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	e.mint = m
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		// The profile covers the measured phase only (see report.beginMeasure).
+		startProfile = func() {
+			if err := pprof.StartCPUProfile(f); err != nil {
+				warnf("cpuprofile: %v", err)
+			}
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close(); stopProfile = func() {} }
+	}
+
+	var srcs []net.IP
+	if c.sources > 0 && allLoopbackV4(e.targets) {
+		for i := 0; i < c.sources && i < 250; i++ {
+			srcs = append(srcs, net.IPv4(127, 0, 0, byte(2+i)))
+		}
+	}
+	// Connections only ever go to the URLs given: no proxy from the environment.
+	e.rest = &http.Client{Transport: &http.Transport{
+		Proxy:               nil,
+		DialContext:         sourceDialer(srcs),
+		MaxIdleConns:        512,
+		MaxIdleConnsPerHost: 512,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}, Timeout: 30 * time.Second}
+	e.ws = &http.Client{Transport: &http.Transport{
+		Proxy:              nil,
+		DialContext:        sourceDialer(srcs),
+		DisableCompression: true,
+		// The handshake's buffers stay with the socket: keep them small.
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+	}}
+	return e, nil
+}
+
+// allLoopbackV4 says whether every target is an IPv4 loopback address (or
+// localhost), where source addresses 127.0.0.x can be used.
+func allLoopbackV4(us []*url.URL) bool {
+	for _, u := range us {
+		h := u.Hostname()
+		if h == "localhost" {
+			continue
+		}
+		ip := net.ParseIP(h)
+		if ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// sourceDialer dials from the source addresses in turn, so that the ephemeral
+// port range of one address does not bound the number of sockets.
+func sourceDialer(srcs []net.IP) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if len(srcs) == 0 {
+		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: -1}
+		return d.DialContext
+	}
+	dialers := make([]*net.Dialer, len(srcs))
+	for i, ip := range srcs {
+		dialers[i] = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: -1, LocalAddr: &net.TCPAddr{IP: ip}}
+	}
+	var next atomic.Uint64
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if network == "tcp" {
+			network = "tcp4"
+		}
+		return dialers[next.Add(1)%uint64(len(dialers))].DialContext(ctx, network, addr)
+	}
+}
+
+// target returns the base URL for the i-th socket (round robin).
+func (e *env) target(i int) int { return i % len(e.targets) }
+
+func (e *env) wsURL(t int) string {
+	u := *e.targets[t]
+	if u.Scheme == "https" {
+		u.Scheme = "wss"
+	} else {
+		u.Scheme = "ws"
+	}
+	u.Path += "/ws"
+	return u.String()
+}
+
+// checkSockets refuses to open more sockets than this process may hold.
+func checkSockets(n int) error {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		return nil
+	}
+	if uint64(n)+256 > rl.Cur {
+		return fmt.Errorf("%d sockets need about %d open files, this process may open %d: raise `ulimit -n` or run several supportbench processes", n, n+256, rl.Cur)
+	}
+	return nil
+}
+
+// cpuTimes is the tool's own CPU use.
+type cpuTimes struct {
+	User, Sys time.Duration
+	MaxRSS    int64 // bytes
+}
+
+func cpuNow() cpuTimes {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return cpuTimes{}
+	}
+	return cpuTimes{
+		User:   time.Duration(ru.Utime.Nano()),
+		Sys:    time.Duration(ru.Stime.Nano()),
+		MaxRSS: ru.Maxrss * 1024, // KiB on Linux
+	}
+}
+
+// machineBusy reads the whole machine's busy CPU time from /proc/stat (Linux; 0
+// elsewhere): with the targets on loopback, it shows what PostgreSQL, Redis and
+// any other process took next to the tool and the server.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for i, x := range f[1:] {
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return 0
+		}
+		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
+			continue
+		}
+		busy += n
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
+}
+
+func (c cpuTimes) sub(o cpuTimes) cpuTimes {
+	return cpuTimes{User: c.User - o.User, Sys: c.Sys - o.Sys, MaxRSS: c.MaxRSS}
+}

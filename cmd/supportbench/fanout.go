@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// tickets are the tickets the tool created in its setup: ticket i belongs to
+// clients[i].
+type tickets struct {
+	ids       []string // "" when the insert failed
+	uncertain map[int64]bool
+	codes     codes
+	elapsed   time.Duration
+}
+
+// createTickets has each of the first n clients insert its own ticket (which also
+// makes the client known to the server), titled and worded with this run's nonces.
+func createTickets(ctx context.Context, e *env, clients []*identity, n int) *tickets {
+	tk := &tickets{ids: make([]string, n), uncertain: map[int64]bool{}}
+	start := time.Now()
+	errs := make([]error, n)
+	forEach(ctx, n, 16, func(i int) {
+		title := nonce(e.c.run, makeKey(kindCreated, i)) + " supportbench ticket"
+		msg := nonce(e.c.run, makeKey(kindFirst, i)) + " first message"
+		tk.ids[i], errs[i] = e.insertTicket(ctx, clients[i], title, msg, &tk.codes)
+	})
+	for i, err := range errs {
+		if err != nil || tk.ids[i] == "" {
+			tk.ids[i] = ""
+			// An insert without a clear answer may have been committed.
+			tk.uncertain[makeKey(kindCreated, i)] = true
+			tk.uncertain[makeKey(kindFirst, i)] = true
+		}
+	}
+	tk.elapsed = time.Since(start)
+	return tk
+}
+
+func (tk *tickets) created() []int {
+	var out []int
+	for i, id := range tk.ids {
+		if id != "" {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// keys are the events of ticket i's creation.
+func ticketKeys(i int) []int64 { return []int64{makeKey(kindCreated, i), makeKey(kindFirst, i)} }
+
+type fanoutFlags struct {
+	clients, admins, perAdmin, tickets int
+	rate                               float64
+	duration                           time.Duration
+	maxInFlight                        int
+}
+
+func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
+	c := commonFlags(fs, getenv)
+	f := fanoutFlags{}
+	fs.IntVar(&f.clients, "clients", 1000, "client sockets, each a distinct client")
+	fs.IntVar(&f.admins, "admins", 10, "super-admin sockets")
+	fs.IntVar(&f.perAdmin, "per-admin", 1, "super-admin sockets per agent (the server allows 20)")
+	fs.IntVar(&f.tickets, "tickets", 0, "how many of the clients create a ticket that replies go to (0: all)")
+	fs.Float64Var(&f.rate, "rate", 200, "replies a second (open loop), posted by the agents in turn to random tickets")
+	fs.DurationVar(&f.duration, "duration", 20*time.Second, "how long to write")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 1000, "writes pending at once before arrivals are skipped")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.rate <= 0 || f.duration <= 0 || f.tickets < 0 || f.tickets > f.clients {
+		return nil, nil, fmt.Errorf("fanout: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -rate > 0, -duration > 0, 0 ≤ -tickets ≤ -clients")
+	}
+	if f.tickets == 0 {
+		f.tickets = f.clients
+	}
+	e, err := newEnv(c, c.maxTime+10*time.Minute)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Bounded whatever happens: the scenario stops by itself well before.
+	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
+	defer cancel()
+	r, err := runFanout(ctx, e, f)
+	return r, c, err
+}
+
+func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
+	if err := checkSockets(f.clients + f.admins); err != nil {
+		return nil, err
+	}
+	r := newReport(e, "fanout")
+	total := int(f.rate * f.duration.Seconds())
+	r.Params.add("clients", f.clients)
+	r.Params.add("admins", f.admins)
+	r.Params.add("perAdmin", f.perAdmin)
+	r.Params.add("tickets", f.tickets)
+	r.Params.add("rate", f.rate)
+	r.Params.add("duration", f.duration.String())
+	r.Params.add("writes", total)
+
+	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(f.admins, f.perAdmin)))
+	if err != nil {
+		return nil, err
+	}
+	rx := newReceiver(e.c.run, total)
+	socks, clientSocks, adminSocks := population(rx, clients, agents, f.admins)
+	assignTargets(e, socks)
+
+	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
+	conn := e.connect(ctx, socks)
+	conn.Hello = waitHello(ctx, rx, socks, 30*time.Second)
+	r.Connect = &conn
+	settled := settle(ctx, rx, time.Second, e.c.settle)
+
+	tk := createTickets(ctx, e, clients, f.tickets)
+	created := tk.created()
+	var setupDue int64
+	for _, i := range created {
+		setupDue += 2 * int64(countOpen(adminSocks))
+		if clientSocks[i].conn != nil {
+			setupDue += 2
+		}
+	}
+	setupWait := waitSetup(ctx, rx, setupDue, e.c.settle)
+	r.Setup.add("settled", settled.Round(time.Millisecond).String())
+	r.Setup.add("tickets", len(created))
+	r.Setup.add("ticketsIn", tk.elapsed.Round(time.Millisecond).String())
+	r.Setup.add("answers", formatCodes(tk.codes.snapshot()))
+	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
+	if len(created) == 0 {
+		e.closeAll(socks)
+		r.Notes = append(r.Notes, "no ticket could be created: nothing to reply to")
+		r.finish()
+		return r, fmt.Errorf("fanout: no ticket created (%s)", formatCodes(tk.codes.snapshot()))
+	}
+
+	// The measured phase: replies at the rate, each to a random ticket.
+	seed := e.c.seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	rp := newReplies(total)
+	for n := range rp.ticket {
+		rp.ticket[n] = int32(created[rng.IntN(len(created))])
+	}
+	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	sent, skipped, elapsed := openLoop(ctx, f.rate, total, f.maxInFlight, func(n int) {
+		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[rp.ticket[n]])
+	})
+	openAdmins := int64(countOpen(adminSocks))
+	clientOpen := make([]bool, f.clients)
+	for i, s := range clientSocks {
+		clientOpen[i] = s.conn != nil
+	}
+	var want int64
+	for _, n := range rp.ok {
+		want += openAdmins
+		if clientOpen[rp.ticket[n]] {
+			want++
+		}
+	}
+	drained := drain(ctx, e, rx, want)
+	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+	e.closeAll(socks)
+	e.rest.CloseIdleConnections()
+	sleepCtx(context.Background(), time.Second)
+	r.Server = append(r.Server, r.msrv[0]...)
+	r.Server = append(r.Server, r.msrv[1]...)
+	r.Server = append(r.Server, e.scrapeAll(context.Background(), "1s after close")...)
+
+	r.Writes = rp.stats(total, sent, skipped, f.rate, elapsed)
+	fc := countFrames(rx, socks)
+	r.Frames = &fc
+
+	// Latency: on the ticket's client socket, on one agent's socket, on all of them.
+	cl := distOf(latencies(clientSocks))
+	r.Latency = append(r.Latency, latencyRow{"client socket (own ticket)", cl})
+	var ad dist
+	if len(adminSocks) > 0 {
+		r.Latency = append(r.Latency, latencyRow{"one agent socket", distOf(latencies(adminSocks[:1]))})
+		ad = distOf(latencies(adminSocks))
+		r.Latency = append(r.Latency, latencyRow{"every agent socket", ad})
+	}
+
+	r.Timeline = timeline(rx, rp, clientSocks, r.measure[0])
+
+	got := rx.replies.Load()
+	span := time.Duration(rx.lastReply.Load()-r.measure[0].UnixNano()) * time.Nanosecond
+	if rx.lastReply.Load() == 0 {
+		span = 0
+	}
+	okByTicket := map[int32][]int64{}
+	var okAll []int64
+	for _, n := range rp.ok {
+		k := makeKey(kindReply, n)
+		okAll = append(okAll, k)
+		okByTicket[rp.ticket[n]] = append(okByTicket[rp.ticket[n]], k)
+	}
+	var setupAll []int64
+	for _, i := range created {
+		setupAll = append(setupAll, ticketKeys(i)...)
+	}
+	adminExpect := append(append([]int64{}, setupAll...), okAll...)
+	maybe := func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] }
+	ledger(r, socks, func(s *socket) []int64 {
+		if s.who.admin() {
+			return adminExpect
+		}
+		i := s.i - len(adminSocks)
+		if i >= len(tk.ids) || tk.ids[i] == "" {
+			return nil
+		}
+		return append(ticketKeys(i), okByTicket[int32(i)]...)
+	}, maybe)
+
+	r.Figures.add("client socket p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", cl.P50, cl.P99, cl.Max))
+	if ad.N > 0 {
+		r.Figures.add("agent sockets p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", ad.P50, ad.P99, ad.Max))
+	}
+	r.Figures.add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(rp.ok), r.Writes.AchievedRate))
+	r.Figures.add("deliveries", fmt.Sprintf("%d of %d due", got, want))
+	if span > 0 {
+		r.Figures.add("deliveries/s", float64(got)/span.Seconds())
+	}
+	r.Figures.add("write errors", failures(r.Writes.Codes))
+	r.Figures.add("drain after last write", drained.Round(time.Millisecond).String())
+	r.Figures.add("seed", seed)
+	r.finish()
+	if ctx.Err() != nil {
+		r.Cut = true
+		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
+	}
+	return r, nil
+}
+
+// timeline buckets the deliveries on some sockets by the second of the run in
+// which their POST started: a stall shows as one bad second, not as a p99.
+func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []secondRow {
+	var buckets, posts [][]time.Duration
+	sec := func(n int) int { return int(time.Duration(rx.sent[n].Load() - start.UnixNano()).Seconds()) }
+	for n, d := range rp.took {
+		if i := sec(n); i >= 0 && d > 0 && rx.sent[n].Load() != 0 {
+			for len(posts) <= i {
+				posts = append(posts, nil)
+			}
+			posts[i] = append(posts[i], d)
+		}
+	}
+	for _, s := range socks {
+		for _, x := range s.lat {
+			t0 := rx.sent[x.n].Load()
+			sec := int(time.Duration(t0 - start.UnixNano()).Seconds())
+			if sec < 0 {
+				continue
+			}
+			for len(buckets) <= sec {
+				buckets = append(buckets, nil)
+			}
+			buckets[sec] = append(buckets[sec], x.d)
+		}
+	}
+	out := make([]secondRow, len(buckets))
+	for i, b := range buckets {
+		out[i] = secondRow{Second: i, dist: distOf(b)}
+		if i < len(posts) {
+			p := distOf(posts[i])
+			out[i].PostP99, out[i].PostMax = p.P99, p.Max
+		}
+	}
+	return out
+}

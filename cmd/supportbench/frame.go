@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
+
+// What the tool causes is recognisable in the frames by a nonce in the text it
+// writes: "sb.<run>.<kind><n>" where kind is
+//
+//	c  the title of client n's ticket   (ticket.created)
+//	t  the first message of that ticket (thread.added)
+//	r  reply number n                   (thread.added)
+//
+// and a key packs kind and n into one int64 (0: not caused by this run).
+const (
+	kindCreated = 'c'
+	kindFirst   = 't'
+	kindReply   = 'r'
+)
+
+func makeKey(kind byte, n int) int64 { return int64(kind)<<40 | int64(n) }
+
+func keyKind(k int64) byte { return byte(k >> 40) }
+
+func keyN(k int64) int { return int(k & (1<<40 - 1)) }
+
+func keyString(k int64) string {
+	if k == 0 {
+		return "-"
+	}
+	return string(rune(keyKind(k))) + strconv.Itoa(keyN(k))
+}
+
+// nonce is the text that marks key k of this run.
+func nonce(run string, k int64) string { return "sb." + run + "." + keyString(k) }
+
+// frameType is the type of a server frame, as far as the tool cares.
+type frameType uint8
+
+const (
+	fOther frameType = iota
+	fHello
+	fPresence
+	fPong
+	fError
+	fReset
+	fTyping
+	fThreadAdded
+	fTicketCreated
+	fEvent // any other recorded event (it has an id)
+)
+
+var frameTypes = map[string]frameType{
+	"hello": fHello, "presence": fPresence, "pong": fPong, "error": fError, "reset": fReset,
+	"typing": fTyping, "thread.added": fThreadAdded, "ticket.created": fTicketCreated,
+	"ticket.updated": fEvent, "ticket.status": fEvent, "ticket.deleted": fEvent,
+	"threads.seen": fEvent, "counts": fEvent,
+}
+
+// frame is what the tool keeps of one server frame.
+type frame struct {
+	typ frameType
+	id  int64 // event id, 0 when the frame has none
+	key int64 // this run's key, 0 when not ours
+}
+
+var typePrefix = []byte(`{"type":"`)
+var idPrefix = []byte(`,"id":"`)
+
+// parseFrame reads the type, event id and this run's key of a frame. The fast path
+// relies on the order in which the server writes the fields (type, id, …); anything
+// else goes through encoding/json. marker is "sb.<run>.".
+func parseFrame(b, marker []byte) (frame, bool) {
+	var f frame
+	fast := false
+	if rest, ok := bytes.CutPrefix(b, typePrefix); ok {
+		if end := bytes.IndexByte(rest, '"'); end > 0 {
+			f.typ = frameTypes[string(rest[:end])]
+			rest = rest[end+1:]
+			if r, ok := bytes.CutPrefix(rest, idPrefix); ok {
+				if end := bytes.IndexByte(r, '"'); end > 0 {
+					if n, err := strconv.ParseInt(string(r[:end]), 10, 64); err == nil && n > 0 {
+						f.id = n
+					}
+				}
+			}
+			fast = f.id != 0 || f.typ < fThreadAdded
+		}
+	}
+	if !fast {
+		var m struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return frame{}, false
+		}
+		f.typ = frameTypes[m.Type]
+		if m.ID != "" {
+			n, err := strconv.ParseInt(m.ID, 10, 64)
+			if err != nil || n <= 0 {
+				return frame{}, false
+			}
+			f.id = n
+		}
+	}
+	switch f.typ {
+	case fThreadAdded:
+		f.key = findKey(b, marker, kindFirst, kindReply)
+	case fTicketCreated:
+		f.key = findKey(b, marker, kindCreated, kindCreated)
+	}
+	return f, true
+}
+
+// findKey returns the first nonce of this run in b whose kind is k1 or k2.
+func findKey(b, marker []byte, k1, k2 byte) int64 {
+	for {
+		i := bytes.Index(b, marker)
+		if i < 0 {
+			return 0
+		}
+		b = b[i+len(marker):]
+		if len(b) < 2 || (b[0] != k1 && b[0] != k2) {
+			continue
+		}
+		n, j := 0, 1
+		for ; j < len(b) && j < 12 && b[j] >= '0' && b[j] <= '9'; j++ {
+			n = n*10 + int(b[j]-'0')
+		}
+		if j > 1 {
+			return makeKey(b[0], n)
+		}
+	}
+}

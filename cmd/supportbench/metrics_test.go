@@ -1,0 +1,42 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseMetrics(t *testing.T) {
+	body := []byte(`# HELP go_goroutines Number of goroutines.
+# TYPE go_goroutines gauge
+go_goroutines 2014
+process_resident_memory_bytes 9.7e+07
+supportd_ws_sockets_open{role="client"} 1000
+supportd_ws_sockets_open{role="superAdmin"} 10
+supportd_ws_sockets_opened_total 5
+go_memstats_heap_inuse_bytes{weird="a}b"} 12
+`)
+	got := parseMetrics(body, []string{"go_goroutines", "process_resident_memory_bytes", "supportd_ws_sockets_open", "go_memstats_heap_inuse_bytes"})
+	want := map[string]float64{"go_goroutines": 2014, "process_resident_memory_bytes": 9.7e7, "supportd_ws_sockets_open": 1010, "go_memstats_heap_inuse_bytes": 12}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestDistOf(t *testing.T) {
+	var ds []time.Duration
+	for i := 1; i <= 100; i++ {
+		ds = append(ds, time.Duration(101-i)*time.Millisecond)
+	}
+	d := distOf(ds)
+	if d.N != 100 || d.P50 != 50 || d.P99 != 99 || d.Max != 100 || d.Mean != 50.5 {
+		t.Fatalf("distOf = %+v", d)
+	}
+	if (distOf(nil) != dist{}) {
+		t.Fatalf("distOf(nil) is not empty")
+	}
+}
