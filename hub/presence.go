@@ -20,6 +20,10 @@ const (
 	presenceRefresh = 10 * time.Second
 	// presenceTimeout bounds one round of presence I/O.
 	presenceTimeout = 5 * time.Second
+	// presenceMinGap spaces presence rounds: every round sends the whole list to
+	// every socket, and a wave of agents connecting must cost a few rounds, not one
+	// per agent. Changes within the gap coalesce into the next round.
+	presenceMinGap = 500 * time.Millisecond
 )
 
 // localPresenceChanged is called under h.mu when an agent's first socket opens or
@@ -59,6 +63,10 @@ func (h *Hub) runPresence(ctx context.Context) {
 			h.refreshPresence(ctx)
 		case <-tick.C:
 			h.publishPresence(ctx, false)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(presenceMinGap):
 		}
 	}
 }

@@ -37,6 +37,7 @@ type socket struct {
 	caller  store.Caller
 	expires time.Time
 	queue   chan [][]byte
+	stall   *time.Timer // cuts the connection when a write takes too long
 
 	// floor is the newest event id a replay already wrote; live events at or below
 	// it are skipped. Guarded by h.mu.
@@ -73,16 +74,27 @@ func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	return first
 }
 
-func (s *socket) write(ctx context.Context, b []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	return s.conn.Write(ctx, websocket.MessageText, b)
+// writeFrames writes frames under one deadline: a peer that does not take them
+// within writeTimeout is cut. The deadline is one reusable timer per socket rather
+// than a context per frame: fanning one event out to 10,000 sockets, a per-frame
+// context and timer cost a good part of what the write itself costs.
+func (s *socket) writeFrames(frames ...[]byte) error {
+	s.stall.Reset(writeTimeout)
+	defer s.stall.Stop()
+	for _, b := range frames {
+		if err := s.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // serve runs the socket until it closes: hello, reset, presence, replay, then live.
 func (s *socket) serve(ctx context.Context, lastEventID int64) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.stall = time.AfterFunc(writeTimeout, func() { s.conn.CloseNow() })
+	s.stall.Stop()
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -117,35 +129,46 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 	if err := s.start(ctx, lastEventID); err != nil {
 		return err
 	}
-	ping := time.NewTicker(pingInterval)
-	defer ping.Stop()
-	expiry := time.NewTimer(time.Until(s.expires))
-	defer expiry.Stop()
+	// One timer serves both the heartbeat and the token's expiry, to keep the
+	// loop's select small: it runs once per frame batch on every socket.
+	nextPing := time.Now().Add(pingInterval)
+	timer := time.NewTimer(time.Until(minTime(nextPing, s.expires)))
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.done:
 			return nil
-		case <-expiry.C:
-			s.kill(statusTokenExpired, "token expired")
-			return nil
-		case <-ping.C:
-			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-			err := s.conn.Ping(pctx)
-			cancel()
-			if err != nil {
-				return err
+		case now := <-timer.C:
+			if !now.Before(s.expires) {
+				s.kill(statusTokenExpired, "token expired")
+				return nil
 			}
-		case frames := <-s.queue:
-			for _, b := range frames {
-				if err := s.write(ctx, b); err != nil {
+			if !now.Before(nextPing) {
+				pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+				err := s.conn.Ping(pctx)
+				cancel()
+				if err != nil {
 					return err
 				}
+				nextPing = time.Now().Add(pingInterval)
+			}
+			timer.Reset(time.Until(minTime(nextPing, s.expires)))
+		case frames := <-s.queue:
+			if err := s.writeFrames(frames...); err != nil {
+				return err
 			}
 			s.h.metrics.delivered.Add(float64(len(frames)))
 		}
 	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // start writes hello, then reset when the resume is impossible, then presence, then
@@ -157,16 +180,16 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		"user":        store.Person{ID: s.caller.ID, Name: s.caller.Name},
 		"lastEventId": strconv.FormatInt(newest, 10),
 	}
-	if err := s.write(ctx, control("hello", hello)); err != nil {
+	if err := s.writeFrames(control("hello", hello)); err != nil {
 		return err
 	}
 	if lastEventID >= 0 && !s.h.resumable(ctx, lastEventID, newest) {
-		if err := s.write(ctx, control("reset", struct{}{})); err != nil {
+		if err := s.writeFrames(control("reset", struct{}{})); err != nil {
 			return err
 		}
 		lastEventID = -1
 	}
-	if err := s.write(ctx, s.h.presenceFrame(s.caller)); err != nil {
+	if err := s.writeFrames(s.h.presenceFrame(s.caller)); err != nil {
 		return err
 	}
 	if lastEventID < 0 {
@@ -201,7 +224,7 @@ func (s *socket) replay(ctx context.Context, after int64) error {
 		}
 		for _, ev := range evs {
 			if b := encodeEvent(ev).forCaller(s.caller); b != nil {
-				if err := s.write(ctx, b); err != nil {
+				if err := s.writeFrames(b); err != nil {
 					return err
 				}
 				s.h.metrics.replayed.Inc()

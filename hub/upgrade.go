@@ -46,7 +46,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, code, http.StatusText(code), msg)
 		return
 	}
-	defer h.release(caller.ID)
 
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
@@ -54,6 +53,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		InsecureSkipVerify: true,
 	})
 	if err != nil {
+		h.release(caller.ID)
 		return
 	}
 	conn.SetReadLimit(maxInboundBytes)
@@ -62,15 +62,20 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		queue: make(chan [][]byte, queueSize), done: make(chan struct{}),
 	}
 	if !h.track(s) {
+		h.release(caller.ID)
 		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer h.untrack(s)
 	h.metrics.open.WithLabelValues(string(caller.Role)).Inc()
-	defer h.metrics.open.WithLabelValues(string(caller.Role)).Dec()
-	// The request's context ends with the handler, not with the hijacked
-	// connection; the socket's lifetime is its own.
-	s.serve(context.WithoutCancel(r.Context()), lastEventID)
+	// The socket outlives this handler, on goroutines of its own (tracked by the
+	// hub, which Close waits for): returning lets net/http drop the request and the
+	// handler's deep stack, which would otherwise be held for the socket's life.
+	go func() {
+		defer h.release(caller.ID)
+		defer h.untrack(s)
+		defer h.metrics.open.WithLabelValues(string(caller.Role)).Dec()
+		s.serve(context.Background(), lastEventID)
+	}()
 }
 
 // admit reserves one of the caller's socket slots.

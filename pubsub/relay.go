@@ -78,6 +78,8 @@ func (r *Relay) step(ctx context.Context) {
 	if len(evs) == 0 {
 		return
 	}
+	// A store may sequence in bounded batches: go round again until one is empty.
+	r.Kick()
 	if err := r.publish(ctx, evs); err != nil {
 		// Not lost: subscribers catch up from the event log.
 		r.log.Warn("publishing events failed", "events", len(evs), "err", err)

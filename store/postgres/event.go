@@ -54,7 +54,9 @@ func insertEvents(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
 func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 	// Most calls find nothing to do: check without taking the lock.
 	var pending bool
-	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id IS NULL)`).Scan(&pending); err != nil {
+	// ORDER BY pk LIMIT steers the planner to the partial index even without fresh
+	// statistics; a plain EXISTS may scan the whole (bloated) log.
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE id IS NULL ORDER BY pk LIMIT 1)`).Scan(&pending); err != nil {
 		return nil, wrap("pending events", err)
 	}
 	if !pending {
@@ -106,11 +108,15 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 	return out, nil
 }
 
+// sequenceBatch bounds one sequencing transaction; the relay calls again while
+// batches come back non-empty. The LIMIT also keeps the planner on the partial index.
+const sequenceBatch = 5000
+
 // pendingEvents reads the unnumbered events in insertion order.
 func pendingEvents(ctx context.Context, tx pgx.Tx) ([]store.Event, []int64, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT pk, type, ticket_id, client_id, at, data
-		  FROM events WHERE id IS NULL ORDER BY pk`)
+		  FROM events WHERE id IS NULL ORDER BY pk LIMIT $1`, sequenceBatch)
 	if err != nil {
 		return nil, nil, wrap("pending events", err)
 	}
