@@ -16,7 +16,7 @@ const (
 	// queueSize bounds what may wait for one socket, in batches (a batch is every
 	// frame of one published run of events, so a bulk delete is one entry). A socket
 	// that stays this far behind is not reading: it is cut rather than buffered.
-	queueSize = 64
+	queueSize = 32
 	// writeTimeout bounds one frame's write: a peer that takes longer is gone.
 	writeTimeout = 5 * time.Second
 	// pingInterval keeps idle sockets alive through proxies (nginx closes after 60 s

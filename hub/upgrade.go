@@ -47,7 +47,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
 		// full origins that the library's host patterns cannot express.
 		InsecureSkipVerify: true,
