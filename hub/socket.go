@@ -17,7 +17,7 @@ const (
 	// frame of one published run of events, so a bulk delete is one entry). A socket
 	// that stays this far behind is not reading: it is cut rather than buffered.
 	queueSize = 32
-	// writeTimeout bounds one frame's write: a peer that takes longer is gone.
+	// writeTimeout bounds the write of one batch: a peer that takes longer is gone.
 	writeTimeout = 5 * time.Second
 	// pingInterval keeps idle sockets alive through proxies (nginx closes after 60 s
 	// of silence by default) and finds dead peers; pingTimeout is how long a pong
@@ -29,8 +29,9 @@ const (
 	statusTokenExpired websocket.StatusCode = 4001
 )
 
-// socket is one authenticated WebSocket. Its handler goroutine writes; one reader
-// goroutine reads. Everything else talks to it through send and kill.
+// socket is one authenticated WebSocket with two goroutines of its own: a writer
+// (hello, replay, then its queue) and a reader. Everything else talks to it through
+// send and kill.
 type socket struct {
 	h       *Hub
 	conn    *websocket.Conn
@@ -175,6 +176,11 @@ func minTime(a, b time.Time) time.Time {
 // the replay, and registers the socket for live events with no gap and no duplicate.
 func (s *socket) start(ctx context.Context, lastEventID int64) error {
 	newest := s.h.lastInLog(ctx)
+	if newest == 0 {
+		// The log could not be read (or is empty): start from what the hub has
+		// fanned out rather than replaying the whole retained log.
+		newest = s.h.cursorNow()
+	}
 	hello := map[string]any{
 		"role":        s.caller.Role,
 		"user":        store.Person{ID: s.caller.ID, Name: s.caller.Name},
