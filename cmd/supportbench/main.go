@@ -22,14 +22,19 @@ import (
 	"syscall"
 )
 
-// scenarios are the subcommands; each parses its flags, runs, and returns its report.
-var scenarios = []struct {
+// scenario is a subcommand: it parses its flags, runs, and returns its report.
+type scenario struct {
 	name, summary string
 	run           func(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error)
-}{
-	{"fanout", "client and agent sockets; replies at a rate to random tickets; POST → frame latency", fanoutCmd},
-	{"broadcast", "many agent sockets; one event at an interval; POST → frame on every socket", broadcastCmd},
-	{"sockets", "hold idle sockets; connect rate and server memory and goroutines per socket", socketsCmd},
+}
+
+// scenarios lists the subcommands.
+func scenarios() []scenario {
+	return []scenario{
+		{"fanout", "client and agent sockets; replies at a rate to random tickets; POST → frame latency", fanoutCmd},
+		{"broadcast", "many agent sockets; one event at an interval; POST → frame on every socket", broadcastCmd},
+		{"sockets", "hold idle sockets; connect rate and server memory and goroutines per socket", socketsCmd},
+	}
 }
 
 func main() {
@@ -47,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usage(stderr)
 		return 2
 	}
-	for _, sc := range scenarios {
+	for _, sc := range scenarios() {
 		if sc.name != args[0] {
 			continue
 		}
@@ -99,7 +104,7 @@ func writeJSONFile(path string, r *report) error {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: supportbench <scenario> [flags]   (supportbench <scenario> -h for its flags)")
 	fmt.Fprintln(w, "scenarios:")
-	for _, sc := range scenarios {
+	for _, sc := range scenarios() {
 		fmt.Fprintf(w, "  %-10s %s\n", sc.name, sc.summary)
 	}
 }
