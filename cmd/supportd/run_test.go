@@ -15,40 +15,12 @@ import (
 
 const secret = "end-to-end-secret-that-is-32-bytes"
 
-// startServe runs the real serve on port 0 and returns its base URL; the server is
-// stopped (and must stop cleanly) when the test ends.
+// startServe runs the real serve on port 0 and returns its base URL and what it
+// printed; the server is stopped (and must stop cleanly) when the test ends.
 func startServe(t *testing.T, env map[string]string) (string, *bytes.Buffer) {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Addr = "127.0.0.1:0"
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	var stdout bytes.Buffer
-	go func() { done <- serve(ctx, cfg, nil, newLogger(io.Discard, "error"), &stdout, ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("serve stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	return "http://" + addr, &stdout
+	s := wsLaunch(t, env, io.Discard)
+	return s.base, s.stdout
 }
 
 func do(t *testing.T, method, url, token, body string) (int, string) {

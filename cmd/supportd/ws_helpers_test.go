@@ -46,6 +46,7 @@ func (s *wsLogBuffer) String() string {
 // context and returns what serve returned.
 type wsServer struct {
 	base   string
+	stdout *bytes.Buffer // what serve printed (the dev-mode tokens)
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
@@ -78,8 +79,8 @@ func wsLaunch(t *testing.T, env map[string]string, logs io.Writer) *wsServer {
 	cfg.Addr = "127.0.0.1:0"
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	s := &wsServer{cancel: cancel, done: make(chan error, 1)}
-	go func() { s.done <- serve(ctx, cfg, nil, newLogger(logs, "debug"), io.Discard, ready) }()
+	s := &wsServer{cancel: cancel, done: make(chan error, 1), stdout: &bytes.Buffer{}}
+	go func() { s.done <- serve(ctx, cfg, nil, newLogger(logs, "debug"), s.stdout, ready) }()
 	select {
 	case addr := <-ready:
 		s.base = "http://" + addr
