@@ -34,6 +34,7 @@ func scenarios() []scenario {
 		{"fanout", "client and agent sockets; replies at a rate to random tickets; POST → frame latency", fanoutCmd},
 		{"broadcast", "many agent sockets; one event at an interval; POST → frame on every socket", broadcastCmd},
 		{"sockets", "hold idle sockets; connect rate and server memory and goroutines per socket", socketsCmd},
+		{"rest", "REST load, closed or open loop: reads, writes or a mix; req/s and latency by kind, answers by code", restCmd},
 	}
 }
 
