@@ -35,6 +35,8 @@ func scenarios() []scenario {
 		{"broadcast", "many agent sockets; one event at an interval; POST → frame on every socket", broadcastCmd},
 		{"sockets", "hold idle sockets; connect rate and server memory and goroutines per socket", socketsCmd},
 		{"rest", "REST load, closed or open loop: reads, writes or a mix; req/s and latency by kind, answers by code", restCmd},
+		{"storm", "every socket drops and reconnects with lastEventId; time to hello and to replayed", stormCmd},
+		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
 	}
 }
 

@@ -1,0 +1,395 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// world is the setup storm and slow share with fanout: client and agent sockets,
+// one ticket per client, and replies numbered 0… to random tickets.
+type world struct {
+	agents                         []*identity
+	rx                             *receiver
+	socks, clientSocks, adminSocks []*socket
+	tk                             *tickets
+	created                        []int
+	rp                             *replies
+	seed                           uint64
+	slow                           []bool // by socket index: not reading (slow), left out of waits and the ledger
+}
+
+// reading says whether s is open and read.
+func (w *world) reading(s *socket) bool { return s.conn != nil && (w.slow == nil || !w.slow[s.i]) }
+
+func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
+	cl, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", clients)
+	if err != nil {
+		return nil, err
+	}
+	w := &world{rx: newReceiver(e.c.run, total), rp: newReplies(total)}
+	if w.agents, err = e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(admins, perAdmin))); err != nil {
+		return nil, err
+	}
+	w.socks, w.clientSocks, w.adminSocks = population(w.rx, cl, w.agents, admins)
+	assignTargets(e, w.socks)
+	return w, nil
+}
+
+// setup has every client create its ticket, waits for those events, and picks the
+// ticket of every reply.
+func (w *world) setup(ctx context.Context, e *env, r *report) error {
+	clients := make([]*identity, len(w.clientSocks))
+	for i, s := range w.clientSocks {
+		clients[i] = s.who
+	}
+	w.tk = createTickets(ctx, e, clients, len(clients))
+	w.created = w.tk.created()
+	var due int64
+	for _, i := range w.created {
+		for _, a := range w.adminSocks {
+			if w.reading(a) {
+				due += 2
+			}
+		}
+		if w.reading(w.clientSocks[i]) {
+			due += 2
+		}
+	}
+	waited := waitSetup(ctx, w.rx, due, e.c.settle)
+	r.Setup.add("tickets", len(w.created))
+	r.Setup.add("answers", formatCodes(w.tk.codes.snapshot()))
+	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", w.rx.setup.Load(), due, waited.Round(time.Millisecond)))
+	if len(w.created) == 0 {
+		return fmt.Errorf("no ticket created (%s)", formatCodes(w.tk.codes.snapshot()))
+	}
+	w.seed = e.c.seed
+	if w.seed == 0 {
+		w.seed = rand.Uint64()
+	}
+	rng := rand.New(rand.NewPCG(w.seed, w.seed^0x5eed))
+	for n := range w.rp.ticket {
+		w.rp.ticket[n] = int32(w.created[rng.IntN(len(w.created))])
+	}
+	return nil
+}
+
+// check runs the ledger over socks with fanout's scope rules.
+func (w *world) check(r *report, socks []*socket) {
+	okByTicket := map[int32][]int64{}
+	var all []int64
+	for _, i := range w.created {
+		all = append(all, ticketKeys(i)...)
+	}
+	for _, n := range w.rp.ok {
+		k := makeKey(kindReply, n)
+		all = append(all, k)
+		okByTicket[w.rp.ticket[n]] = append(okByTicket[w.rp.ticket[n]], k)
+	}
+	maybe := func(k int64) bool { return w.rp.maybe(k) || w.tk.uncertain[k] }
+	ledger(r, socks, func(s *socket) []int64 {
+		if s.who.admin() {
+			return all
+		}
+		i := s.i - len(w.adminSocks)
+		if i >= len(w.tk.ids) || w.tk.ids[i] == "" {
+			return nil
+		}
+		return append(ticketKeys(i), okByTicket[int32(i)]...)
+	}, maybe)
+}
+
+type stormFlags struct {
+	clients, admins, perAdmin, writes, conc int
+	rate, stormRate                         float64
+	spread, tail                            time.Duration
+}
+
+func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+	fs := flag.NewFlagSet("storm", flag.ContinueOnError)
+	c := commonFlags(fs, getenv)
+	f := stormFlags{}
+	fs.IntVar(&f.clients, "clients", 4500, "client sockets, each a distinct client with its own ticket")
+	fs.IntVar(&f.admins, "admins", 500, "super-admin sockets")
+	fs.IntVar(&f.perAdmin, "per-admin", 1, "super-admin sockets per agent (the server allows 20)")
+	fs.IntVar(&f.writes, "writes", 200, "replies before the storm, so that sockets have a lastEventId")
+	fs.Float64Var(&f.rate, "rate", 100, "replies a second before the storm")
+	fs.Float64Var(&f.stormRate, "storm-rate", 20, "replies a second during the storm (they go on for -spread + -tail)")
+	fs.DurationVar(&f.spread, "spread", 2*time.Second, "every socket drops and reconnects within this window")
+	fs.DurationVar(&f.tail, "tail", 3*time.Second, "writes go on this long after the last reconnect")
+	fs.IntVar(&f.conc, "storm-concurrency", 1000, "reconnects in flight at once")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.writes < 1 || f.rate <= 0 || f.stormRate < 0 || f.spread < 0 || f.tail < 0 || f.conc < 1 {
+		return nil, nil, errors.New("storm: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -writes ≥ 1, -rate > 0, -storm-rate ≥ 0, -spread, -tail ≥ 0, -storm-concurrency ≥ 1")
+	}
+	e, err := newEnv(c, c.maxTime+10*time.Minute)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
+	defer cancel()
+	r, err := runStorm(ctx, e, f)
+	return r, c, err
+}
+
+// drop is one socket's drop and reconnect.
+type drop struct {
+	lastID     int64     // the newest event id it saw before the drop: ?lastEventId
+	gotN, latN int       // len(s.got), len(s.lat) at the drop
+	at         time.Time // reconnect dial start; zero: not dropped
+	failed     string    // why the reconnect failed; "" when it opened
+}
+
+func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
+	if err := checkSockets(f.clients + f.admins); err != nil {
+		return nil, err
+	}
+	r := newReport(e, "storm")
+	stormWrites := int(f.stormRate * (f.spread + f.tail).Seconds())
+	total := f.writes + stormWrites
+	for _, p := range []kv{{"clients", f.clients}, {"admins", f.admins}, {"writes", f.writes}, {"rate", f.rate},
+		{"stormRate", f.stormRate}, {"stormWrites", stormWrites}, {"spread", f.spread.String()}, {"tail", f.tail.String()}} {
+		r.Params.add(p.K, p.V)
+	}
+	w, err := newWorld(e, f.clients, f.admins, f.perAdmin, total)
+	if err != nil {
+		return nil, err
+	}
+	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
+	conn := e.connect(ctx, w.socks)
+	conn.Hello = waitHello(ctx, w.rx, w.socks, 60*time.Second)
+	r.Connect = &conn
+	settle(ctx, w.rx, time.Second, e.c.settle)
+	if err := w.setup(ctx, e, r); err != nil {
+		e.closeAll(w.socks)
+		r.finish()
+		return r, fmt.Errorf("storm: %w", err)
+	}
+	fire := func(n int) { w.rp.post(ctx, e, w.rx, w.agents[n%len(w.agents)], n, w.tk.ids[w.rp.ticket[n]]) }
+	openLoop(ctx, f.rate, f.writes, 1000, fire)
+	settle(ctx, w.rx, 500*time.Millisecond, e.c.drain)
+
+	// The storm: every socket drops (no close frame, like a network cut) and
+	// reconnects from the last event id it saw, while writes go on.
+	r.beginMeasure(e.scrapeAll(ctx, "storm start"))
+	stormStart := time.Now()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		openLoop(ctx, f.stormRate, stormWrites, 1000, func(n int) { fire(f.writes + n) })
+	})
+	drops := e.storm(ctx, w.socks, f.spread, f.conc)
+	wg.Wait()
+	deadline := time.Now().Add(e.c.drain)
+	for time.Now().Before(deadline) && ctx.Err() == nil && helloCount(w.socks, drops) < reopened(drops) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	settle(ctx, w.rx, time.Second, max(0, time.Until(deadline)))
+	r.endMeasure(e.scrapeAll(ctx, "storm end"))
+	r.Figures.add("sockets ended by the server after reconnecting, by error", formatCodes(endedBy(w.socks)))
+	e.closeAll(w.socks)
+	e.rest.CloseIdleConnections()
+	r.Server = append(r.Server, r.msrv[0]...)
+	r.Server = append(r.Server, r.msrv[1]...)
+
+	r.Writes = w.rp.stats(total, len(w.rp.posts), 0, f.rate, 0)
+	fc := countFrames(w.rx, w.socks)
+	r.Frames = &fc
+	st := stormResult(w, drops, stormStart)
+	r.Latency = append(r.Latency, latencyRow{"reconnect → hello", distOf(st.hello)}, latencyRow{"reconnect → replayed", distOf(st.replayed)})
+	w.check(r, w.socks)
+
+	r.Figures.add("sockets dropped / back / replayed", fmt.Sprintf("%d / %d / %d", st.dropped, len(st.hello), len(st.replayed)))
+	r.Figures.add("reconnects failed", formatCodes(st.failed))
+	h, p := distOf(st.hello), distOf(st.replayed)
+	r.Figures.add("reconnect → hello p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", h.P50, h.P99, h.Max))
+	r.Figures.add("reconnect → replayed p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P99, p.Max))
+	r.Figures.add("events to replay (writes missed while away)", st.toReplay)
+	r.Figures.add("all back and replayed, s after the first drop", st.allBack.Seconds())
+	r.Figures.add("bar: all back and replayed ≤ 5 s, ledger clean", st.dropped == len(st.replayed) && st.allBack <= 5*time.Second && r.Ledger.clean())
+	r.Figures.add("seed", w.seed)
+	r.Notes = append(r.Notes, "replayed: the socket has received every reply in its scope whose POST was answered 2xx before its reconnect began and that it had not received before the drop; with none, replayed at hello")
+	r.finish()
+	if ctx.Err() != nil {
+		r.Cut = true
+		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
+	}
+	return r, nil
+}
+
+// storm drops and reconnects every open socket, socket i at spread·i/n.
+func (e *env) storm(ctx context.Context, socks []*socket, spread time.Duration, conc int) []drop {
+	drops := make([]drop, len(socks))
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, s := range socks {
+		if s.conn == nil || ctx.Err() != nil {
+			continue
+		}
+		sleepCtx(ctx, time.Until(start.Add(spread*time.Duration(i)/time.Duration(len(socks)))))
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			drops[i] = e.redial(ctx, s)
+		})
+	}
+	wg.Wait()
+	return drops
+}
+
+// redial cuts s, waits for its reader, and opens it again with ?lastEventId=.
+// The socket keeps what it received: the ledger sees both connections as one.
+func (e *env) redial(ctx context.Context, s *socket) drop {
+	s.conn.CloseNow()
+	<-s.done
+	d := drop{gotN: len(s.got), latN: len(s.lat)}
+	for _, g := range s.got {
+		d.lastID = max(d.lastID, g.ID)
+	}
+	s.helloAt.Store(0)
+	u := e.wsURL(s.target)
+	if d.lastID > 0 {
+		u += "?lastEventId=" + strconv.FormatInt(d.lastID, 10)
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	h := http.Header{}
+	h.Set("Authorization", s.who.bearer)
+	s.dialStart = time.Now()
+	d.at = s.dialStart
+	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: e.ws, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		d.failed = "net"
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			d.failed = strconv.Itoa(resp.StatusCode)
+		}
+		return d
+	}
+	conn.SetReadLimit(readLimit)
+	s.conn, s.done = conn, make(chan struct{})
+	go s.readLoop(e)
+	return d
+}
+
+// endedBy counts the sockets whose reader has ended, by its error.
+func endedBy(socks []*socket) map[string]int {
+	out := map[string]int{}
+	for _, s := range socks {
+		if s.done == nil {
+			continue
+		}
+		select {
+		case <-s.done:
+			msg := "?"
+			if s.err != nil {
+				msg = s.err.Error()
+				if len(msg) > 80 {
+					msg = msg[:80]
+				}
+			}
+			out[msg]++
+		default:
+		}
+	}
+	return out
+}
+
+func reopened(drops []drop) int {
+	n := 0
+	for _, d := range drops {
+		if !d.at.IsZero() && d.failed == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func helloCount(socks []*socket, drops []drop) int {
+	n := 0
+	for i, s := range socks {
+		if !drops[i].at.IsZero() && drops[i].failed == "" && s.helloAt.Load() != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+type stormStats struct {
+	dropped, toReplay int
+	failed            map[string]int
+	hello, replayed   []time.Duration
+	allBack           time.Duration // first drop → the last socket replayed
+}
+
+// stormResult reads every socket after its readers ended.
+func stormResult(w *world, drops []drop, start time.Time) stormStats {
+	st := stormStats{failed: map[string]int{}}
+	end := map[int]time.Time{} // reply n → when its POST was answered
+	for _, n := range w.rp.ok {
+		end[n] = time.Unix(0, w.rx.sent[n].Load()).Add(w.rp.took[n])
+	}
+	for i, s := range w.socks {
+		d := drops[i]
+		if d.at.IsZero() {
+			continue
+		}
+		st.dropped++
+		if d.failed != "" {
+			st.failed[d.failed]++
+			continue
+		}
+		if s.helloAt.Load() == 0 {
+			continue
+		}
+		hello := time.Unix(0, s.helloAt.Load())
+		st.hello = append(st.hello, hello.Sub(d.at))
+		before := map[int64]bool{}
+		for _, g := range s.got[:d.gotN] {
+			before[g.Key] = true
+		}
+		var due []int
+		for _, n := range w.rp.ok {
+			t := w.rp.ticket[n]
+			inScope := s.who.admin() || int(t) == s.i-len(w.adminSocks)
+			if inScope && end[n].Before(d.at) && !before[makeKey(kindReply, n)] {
+				due = append(due, n)
+			}
+		}
+		st.toReplay += len(due)
+		got := map[int]time.Time{}
+		for _, x := range s.lat[d.latN:] {
+			got[int(x.n)] = time.Unix(0, w.rx.sent[x.n].Load()).Add(x.d)
+		}
+		if at, ok := replayedAt(due, got, hello); ok {
+			st.replayed = append(st.replayed, at.Sub(d.at))
+			st.allBack = max(st.allBack, at.Sub(start))
+		}
+	}
+	return st
+}
+
+// replayedAt is when a reconnected socket has every reply it was due (received at
+// got[n]); with none due, at its hello. ok is false when one never arrived.
+func replayedAt(due []int, got map[int]time.Time, hello time.Time) (time.Time, bool) {
+	at := hello
+	for _, n := range due {
+		t, ok := got[n]
+		if !ok {
+			return time.Time{}, false
+		}
+		if t.After(at) {
+			at = t
+		}
+	}
+	return at, true
+}
