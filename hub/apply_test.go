@@ -23,7 +23,11 @@ type fakeLog struct {
 func (l *fakeLog) add(client store.ID) store.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ev := store.Event{ID: int64(len(l.evs) + 1), Type: store.EventThreadAdded, ClientID: client, Data: json.RawMessage(`{}`)}
+	var id int64 = 1
+	if len(l.evs) > 0 {
+		id = l.evs[len(l.evs)-1].ID + 1
+	}
+	ev := store.Event{ID: id, Type: store.EventThreadAdded, ClientID: client, Data: json.RawMessage(`{}`)}
 	l.evs = append(l.evs, ev)
 	return ev
 }
@@ -43,10 +47,11 @@ func (l *fakeLog) EventsAfter(_ context.Context, after int64, limit int) ([]stor
 func (l *fakeLog) LastEventID(context.Context) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return int64(len(l.evs)), nil
+	if len(l.evs) == 0 {
+		return 0, nil
+	}
+	return l.evs[len(l.evs)-1].ID, nil
 }
-
-func (l *fakeLog) FirstEventID(context.Context) (int64, error) { return 1, nil }
 
 func newTestHub(t *testing.T, log *fakeLog) *Hub {
 	t.Helper()

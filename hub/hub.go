@@ -50,7 +50,6 @@ type Service interface {
 type EventLog interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error)
 	LastEventID(ctx context.Context) (int64, error)
-	FirstEventID(ctx context.Context) (int64, error)
 }
 
 // Config holds the hub's settings.

@@ -2,24 +2,29 @@ package hub
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/supportd/supportd/store"
 )
 
-// resumable reports whether a socket can resume after lastEventID: not when the id
-// is from the future, nor when events after it were pruned.
-func (h *Hub) resumable(ctx context.Context, lastEventID, newest int64) bool {
-	if lastEventID > newest {
-		return false
-	}
+// errLogUnavailable is a failed read of the event log while a socket starts: the
+// socket is closed with 1013 (try again later), never told to reset.
+var errLogUnavailable = errors.New("event log unavailable")
+
+// readLog reads a page of the log after `after`.
+func (h *Hub) readLog(ctx context.Context, after int64) ([]store.Event, error) {
 	ctx, cancel := context.WithTimeout(ctx, logTimeout)
 	defer cancel()
-	first, err := h.events.FirstEventID(ctx)
+	evs, err := h.events.EventsAfter(ctx, after, replayPage)
 	if err != nil {
-		h.log.Warn("reading the oldest event id failed", "err", err)
-		return false
+		h.log.Warn("reading the event log for a socket failed", "err", err)
+		return nil, fmt.Errorf("%w: %v", errLogUnavailable, err)
 	}
-	return lastEventID >= first-1
+	if evs == nil {
+		evs = []store.Event{}
+	}
+	return evs, nil
 }
 
 // register adds s to the live fan-out if the hub's cursor is at or below after

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -112,6 +113,11 @@ func (s *socket) serve(ctx context.Context, lastEventID int64) {
 	}()
 
 	err := s.writeLoop(ctx, lastEventID)
+	if errors.Is(err, errLogUnavailable) {
+		// Say so, rather than drop the connection: the client reconnects later
+		// with its lastEventId and misses nothing.
+		s.kill(websocket.StatusTryAgainLater, "event log unavailable")
+	}
 	s.h.unregister(s)
 	select {
 	case <-s.done:
@@ -174,12 +180,23 @@ func minTime(a, b time.Time) time.Time {
 
 // start writes hello, then reset when the resume is impossible, then presence, then
 // the replay, and registers the socket for live events with no gap and no duplicate.
+//
+// A reconnect costs one read of the log (the replay's first page), not three: hello
+// announces the hub's cursor (the log's newest id as this instance knows it), and the
+// first page tells whether the resume point was pruned, since ids are contiguous in
+// the log. A storm of reconnects must not bury the database.
 func (s *socket) start(ctx context.Context, lastEventID int64) error {
-	newest := s.h.lastInLog(ctx)
-	if newest == 0 {
-		// The log could not be read (or is empty): start from what the hub has
-		// fanned out rather than replaying the whole retained log.
-		newest = s.h.cursorNow()
+	newest := s.h.cursorNow()
+	if lastEventID > newest {
+		// Ahead of this instance's cursor: ahead of the log too, or only of the
+		// cursor (a resume point taken from a fresher REST answer)?
+		rctx, cancel := context.WithTimeout(ctx, logTimeout)
+		last, err := s.h.events.LastEventID(rctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w: %v", errLogUnavailable, err)
+		}
+		newest = max(newest, last)
 	}
 	hello := map[string]any{
 		"role":        s.caller.Role,
@@ -189,44 +206,59 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 	if err := s.writeFrames(control("hello", hello)); err != nil {
 		return err
 	}
-	if lastEventID >= 0 && !s.h.resumable(ctx, lastEventID, newest) {
+	reset := false
+	var first []store.Event
+	switch {
+	case lastEventID < 0: // not resuming
+	case lastEventID > newest:
+		reset = true // from the future
+	default:
+		var err error
+		if first, err = s.h.readLog(ctx, lastEventID); err != nil {
+			return err
+		}
+		// Ids are contiguous in the log and pruning removes its start: a first id
+		// past the resume point, or no event at all though the cursor is past it,
+		// means what came after the resume point is gone.
+		reset = len(first) > 0 && first[0].ID > lastEventID+1 || len(first) == 0 && lastEventID < newest
+	}
+	if reset {
 		if err := s.writeFrames(control("reset", struct{}{})); err != nil {
 			return err
 		}
-		lastEventID = -1
+		lastEventID, first = -1, nil
 	}
 	if err := s.writeFrames(s.h.presenceFrame(s.caller)); err != nil {
 		return err
 	}
 	if lastEventID < 0 {
-		// Live from what hello announced: the hub's cursor may be behind the log
-		// (events it has yet to fan out, which hello counted: skipped) or past
-		// what hello read (events fanned out before this socket registered:
-		// replayed from the log). Either way the stream goes on from
-		// hello.lastEventId with no gap and no duplicate.
-		lastEventID = newest
+		// Live from what hello announced: the hub's cursor may move on before the
+		// socket registers (those events are read from the log).
+		return s.replay(ctx, newest, nil)
 	}
-	return s.replay(ctx, lastEventID)
+	return s.replay(ctx, lastEventID, first)
 }
 
-// replay writes the events in scope after `after` from the log until it reaches the
-// hub's cursor, then registers: the check and the registration happen under the
-// hub's lock, so no event can slip between the replay and the live stream.
-func (s *socket) replay(ctx context.Context, after int64) error {
+// replay writes the events in scope after `after` from the log (first, when given,
+// is its first page, already read) until it reaches the hub's cursor, then
+// registers: the check and the registration happen under the hub's lock, so no event
+// can slip between the replay and the live stream.
+func (s *socket) replay(ctx context.Context, after int64, first []store.Event) error {
+	evs := first
 	for {
-		if s.h.register(s, after) {
-			return nil
-		}
-		rctx, cancel := context.WithTimeout(ctx, logTimeout)
-		evs, err := s.h.events.EventsAfter(rctx, after, replayPage)
-		cancel()
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			// The hub is past the log's end only if events were pruned meanwhile.
-			s.h.registerAnyway(s, after)
-			return nil
+		if evs == nil {
+			if s.h.register(s, after) {
+				return nil
+			}
+			var err error
+			if evs, err = s.h.readLog(ctx, after); err != nil {
+				return err
+			}
+			if len(evs) == 0 {
+				// The hub is past the log's end only if events were pruned meanwhile.
+				s.h.registerAnyway(s, after)
+				return nil
+			}
 		}
 		for _, ev := range evs {
 			if b := encodeEvent(ev).forCaller(s.caller); b != nil {
@@ -236,6 +268,9 @@ func (s *socket) replay(ctx context.Context, after int64) error {
 				s.h.metrics.replayed.Inc()
 			}
 		}
-		after = evs[len(evs)-1].ID
+		if len(evs) > 0 {
+			after = evs[len(evs)-1].ID
+		}
+		evs = nil
 	}
 }

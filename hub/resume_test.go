@@ -1,0 +1,106 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/supportd/supportd/store"
+)
+
+type agentAuth struct{}
+
+func (agentAuth) AuthenticateSocket(*http.Request) (store.Caller, time.Time, error) {
+	return store.Caller{ID: "cccccccccccccccccccccccc", Name: "Ann", Role: store.RoleSuperAdmin}, time.Now().Add(time.Hour), nil
+}
+
+// failingLog is a log whose reads fail while fail is set.
+type failingLog struct {
+	*fakeLog
+	fail atomic.Bool
+}
+
+func (l *failingLog) EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error) {
+	if l.fail.Load() {
+		return nil, errors.New("database down")
+	}
+	return l.fakeLog.EventsAfter(ctx, after, limit)
+}
+
+// serveHub serves h over real HTTP and dials it with query.
+func dialHub(t *testing.T, h *Hub, query string) *websocket.Conn {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, strings.Replace(ts.URL, "http", "ws", 1)+"?"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	return c
+}
+
+// frames reads until n frames or an error; it returns the types (with ids) and the error.
+func readFrames(c *websocket.Conn, n int) ([]string, error) {
+	var got []string
+	for len(got) < n {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, b, err := c.Read(ctx)
+		cancel()
+		if err != nil {
+			return got, err
+		}
+		var m struct{ Type, ID string }
+		_ = json.Unmarshal(b, &m)
+		got = append(got, strings.TrimSuffix(m.Type+":"+m.ID, ":"))
+	}
+	return got, nil
+}
+
+func TestResumeFromPrunedLogResets(t *testing.T) {
+	log := &fakeLog{}
+	for range 10 {
+		log.add("aaaaaaaaaaaaaaaaaaaaaaaa")
+	}
+	log.evs = log.evs[4:] // 1..4 pruned: the log keeps 5..10
+	h := newTestHub(t, log)
+	h.auth = agentAuth{}
+
+	got, err := readFrames(dialHub(t, h, "lastEventId=2"), 3)
+	if err != nil || strings.Join(got, ",") != "hello,reset,presence" {
+		t.Fatalf("resume from 2: got %v (%v), want hello, reset, presence", got, err)
+	}
+	got, err = readFrames(dialHub(t, h, "lastEventId=7"), 5)
+	if err != nil || strings.Join(got, ",") != "hello,presence,thread.added:8,thread.added:9,thread.added:10" {
+		t.Fatalf("resume from 7: got %v (%v)", got, err)
+	}
+	got, err = readFrames(dialHub(t, h, "lastEventId=4"), 8)
+	if err != nil || got[1] != "presence" || got[2] != "thread.added:5" {
+		t.Fatalf("resume from 4 (the last pruned id): got %v (%v), want a replay from 5", got, err)
+	}
+}
+
+func TestLogFailureAtResumeClosesWith1013(t *testing.T) {
+	log := &failingLog{fakeLog: &fakeLog{}}
+	for range 3 {
+		log.add("aaaaaaaaaaaaaaaaaaaaaaaa")
+	}
+	h := newTestHub(t, log.fakeLog)
+	h.events = log
+	h.auth = agentAuth{}
+	log.fail.Store(true)
+	got, err := readFrames(dialHub(t, h, "lastEventId=1"), 3)
+	if len(got) != 1 || got[0] != "hello" || websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
+		t.Fatalf("got %v then %v, want hello then close 1013 (never reset)", got, err)
+	}
+}
