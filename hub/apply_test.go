@@ -44,6 +44,17 @@ func (l *fakeLog) EventsAfter(_ context.Context, after int64, limit int) ([]stor
 	return out, nil
 }
 
+func (l *fakeLog) ClientEventsAfter(ctx context.Context, client store.ID, after int64, limit int) ([]store.Event, error) {
+	all, _ := l.EventsAfter(ctx, after, 1<<30)
+	out := []store.Event{}
+	for _, ev := range all {
+		if ev.ClientID == client && len(out) < limit {
+			out = append(out, ev)
+		}
+	}
+	return out, nil
+}
+
 func (l *fakeLog) LastEventID(context.Context) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

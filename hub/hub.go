@@ -49,6 +49,7 @@ type Service interface {
 // EventLog is the part of the store the hub reads.
 type EventLog interface {
 	EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error)
+	ClientEventsAfter(ctx context.Context, client store.ID, after int64, limit int) ([]store.Event, error)
 	LastEventID(ctx context.Context) (int64, error)
 }
 

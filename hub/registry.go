@@ -12,19 +12,40 @@ import (
 // socket is closed with 1013 (try again later), never told to reset.
 var errLogUnavailable = errors.New("event log unavailable")
 
-// readLog reads a page of the log after `after`.
-func (h *Hub) readLog(ctx context.Context, after int64) ([]store.Event, error) {
+// readScope reads a page of the events c may see after `after`: a client's own
+// tickets' events only, every event for a super admin.
+func (h *Hub) readScope(ctx context.Context, c store.Caller, after int64) ([]store.Event, error) {
 	ctx, cancel := context.WithTimeout(ctx, logTimeout)
 	defer cancel()
-	evs, err := h.events.EventsAfter(ctx, after, replayPage)
+	var evs []store.Event
+	var err error
+	if c.IsSuperAdmin() {
+		evs, err = h.events.EventsAfter(ctx, after, replayPage)
+	} else {
+		evs, err = h.events.ClientEventsAfter(ctx, c.ID, after, replayPage)
+	}
 	if err != nil {
 		h.log.Warn("reading the event log for a socket failed", "err", err)
 		return nil, fmt.Errorf("%w: %v", errLogUnavailable, err)
 	}
-	if evs == nil {
-		evs = []store.Event{}
-	}
 	return evs, nil
+}
+
+// prunedAfter reports whether events after `after` were pruned: ids are contiguous
+// in the log and pruning removes its start, so one row tells (the next event is not
+// after+1, or there is none though the cursor is past `after`).
+func (h *Hub) prunedAfter(ctx context.Context, after, newest int64) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, logTimeout)
+	defer cancel()
+	next, err := h.events.EventsAfter(ctx, after, 1)
+	if err != nil {
+		h.log.Warn("reading the event log for a socket failed", "err", err)
+		return false, fmt.Errorf("%w: %v", errLogUnavailable, err)
+	}
+	if len(next) == 0 {
+		return after < newest, nil
+	}
+	return next[0].ID > after+1, nil
 }
 
 // register adds s to the live fan-out if the hub's cursor is at or below after
@@ -37,13 +58,6 @@ func (h *Hub) register(s *socket, after int64) bool {
 	}
 	h.addLocked(s, after)
 	return true
-}
-
-// registerAnyway registers s whatever the cursor.
-func (h *Hub) registerAnyway(s *socket, after int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.addLocked(s, after)
 }
 
 func (h *Hub) addLocked(s *socket, floor int64) {

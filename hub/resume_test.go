@@ -35,7 +35,14 @@ func (l *failingLog) EventsAfter(ctx context.Context, after int64, limit int) ([
 	return l.fakeLog.EventsAfter(ctx, after, limit)
 }
 
-// serveHub serves h over real HTTP and dials it with query.
+func (l *failingLog) ClientEventsAfter(ctx context.Context, client store.ID, after int64, limit int) ([]store.Event, error) {
+	if l.fail.Load() {
+		return nil, errors.New("database down")
+	}
+	return l.fakeLog.ClientEventsAfter(ctx, client, after, limit)
+}
+
+// dialHub serves h over real HTTP and dials it with query.
 func dialHub(t *testing.T, h *Hub, query string) *websocket.Conn {
 	t.Helper()
 	ts := httptest.NewServer(h)
@@ -102,5 +109,46 @@ func TestLogFailureAtResumeClosesWith1013(t *testing.T) {
 	got, err := readFrames(dialHub(t, h, "lastEventId=1"), 3)
 	if len(got) != 1 || got[0] != "hello" || websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
 		t.Fatalf("got %v then %v, want hello then close 1013 (never reset)", got, err)
+	}
+}
+
+type clientAuth struct{}
+
+func (clientAuth) AuthenticateSocket(*http.Request) (store.Caller, time.Time, error) {
+	return store.Caller{ID: "aaaaaaaaaaaaaaaaaaaaaaaa", Name: "Acme", Role: store.RoleClient}, time.Now().Add(time.Hour), nil
+}
+
+func TestClientReplayIsScopedThenLive(t *testing.T) {
+	const a, b store.ID = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
+	log := &fakeLog{}
+	for i := range 10 {
+		if i%2 == 0 {
+			log.add(a) // odd ids are a's
+		} else {
+			log.add(b)
+		}
+	}
+	h := newTestHub(t, log)
+	h.auth = clientAuth{}
+	c := dialHub(t, h, "lastEventId=2")
+	got, err := readFrames(c, 6)
+	if err != nil || strings.Join(got, ",") != "hello,presence,thread.added:3,thread.added:5,thread.added:7,thread.added:9" {
+		t.Fatalf("replay: got %v (%v)", got, err)
+	}
+	// Registered once replayed: the next events arrive live, only a's.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.mu.Lock()
+		n := len(h.clients[a])
+		h.mu.Unlock()
+		if n == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.apply(context.Background(), []store.Event{log.add(b), log.add(a)})
+	got, err = readFrames(c, 1)
+	if err != nil || got[0] != "thread.added:12" {
+		t.Fatalf("live: got %v (%v), want a's event 12", got, err)
 	}
 }

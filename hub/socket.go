@@ -207,26 +207,21 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		return err
 	}
 	reset := false
-	var first []store.Event
 	switch {
 	case lastEventID < 0: // not resuming
 	case lastEventID > newest:
 		reset = true // from the future
 	default:
 		var err error
-		if first, err = s.h.readLog(ctx, lastEventID); err != nil {
+		if reset, err = s.h.prunedAfter(ctx, lastEventID, newest); err != nil {
 			return err
 		}
-		// Ids are contiguous in the log and pruning removes its start: a first id
-		// past the resume point, or no event at all though the cursor is past it,
-		// means what came after the resume point is gone.
-		reset = len(first) > 0 && first[0].ID > lastEventID+1 || len(first) == 0 && lastEventID < newest
 	}
 	if reset {
 		if err := s.writeFrames(control("reset", struct{}{})); err != nil {
 			return err
 		}
-		lastEventID, first = -1, nil
+		lastEventID = -1
 	}
 	if err := s.writeFrames(s.h.presenceFrame(s.caller)); err != nil {
 		return err
@@ -234,31 +229,27 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 	if lastEventID < 0 {
 		// Live from what hello announced: the hub's cursor may move on before the
 		// socket registers (those events are read from the log).
-		return s.replay(ctx, newest, nil)
+		lastEventID = newest
 	}
-	return s.replay(ctx, lastEventID, first)
+	return s.replay(ctx, lastEventID)
 }
 
-// replay writes the events in scope after `after` from the log (first, when given,
-// is its first page, already read) until it reaches the hub's cursor, then
-// registers: the check and the registration happen under the hub's lock, so no event
-// can slip between the replay and the live stream.
-func (s *socket) replay(ctx context.Context, after int64, first []store.Event) error {
-	evs := first
+// replay writes the events in scope after `after` from the log until it reaches the
+// hub's cursor, then registers: the check and the registration happen under the
+// hub's lock, so no event can slip between the replay and the live stream.
+//
+// A client's read is scoped to its own tickets, so it says nothing of other ids: the
+// cursor is read before each read, and a page that is not full covers every event in
+// scope up to that cursor (those events were in the log before the read began).
+func (s *socket) replay(ctx context.Context, after int64) error {
 	for {
-		if evs == nil {
-			if s.h.register(s, after) {
-				return nil
-			}
-			var err error
-			if evs, err = s.h.readLog(ctx, after); err != nil {
-				return err
-			}
-			if len(evs) == 0 {
-				// The hub is past the log's end only if events were pruned meanwhile.
-				s.h.registerAnyway(s, after)
-				return nil
-			}
+		if s.h.register(s, after) {
+			return nil
+		}
+		cursor := s.h.cursorNow()
+		evs, err := s.h.readScope(ctx, s.caller, after)
+		if err != nil {
+			return err
 		}
 		for _, ev := range evs {
 			if b := encodeEvent(ev).forCaller(s.caller); b != nil {
@@ -271,6 +262,8 @@ func (s *socket) replay(ctx context.Context, after int64, first []store.Event) e
 		if len(evs) > 0 {
 			after = evs[len(evs)-1].ID
 		}
-		evs = nil
+		if len(evs) < replayPage {
+			after = max(after, cursor)
+		}
 	}
 }

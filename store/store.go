@@ -44,6 +44,9 @@ type Store interface {
 	SequenceEvents(ctx context.Context) ([]Event, error)
 	// EventsAfter returns up to limit sequenced events with an id above after, in order.
 	EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error)
+	// ClientEventsAfter is EventsAfter for the events of one client's tickets: what a
+	// client's socket replays, without reading every other client's events.
+	ClientEventsAfter(ctx context.Context, client ID, after int64, limit int) ([]Event, error)
 	// LastEventID is the newest sequenced event id, 0 when there is none (it never
 	// goes back, even when old events are pruned).
 	LastEventID(ctx context.Context) (int64, error)

@@ -59,6 +59,20 @@ func (s *Store) EventsAfter(_ context.Context, after int64, limit int) ([]store.
 	return cloneEvents(log[i:end]), nil
 }
 
+// ClientEventsAfter is EventsAfter for the events of one client's tickets.
+func (s *Store) ClientEventsAfter(_ context.Context, client store.ID, after int64, limit int) ([]store.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	log := s.events.log
+	page := []store.Event{}
+	for i := sort.Search(len(log), func(i int) bool { return log[i].ID > after }); i < len(log) && len(page) < limit; i++ {
+		if log[i].ClientID == client {
+			page = append(page, log[i])
+		}
+	}
+	return cloneEvents(page), nil
+}
+
 // LastEventID is the newest id handed out, 0 before the first.
 func (s *Store) LastEventID(context.Context) (int64, error) {
 	s.mu.Lock()

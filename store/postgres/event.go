@@ -188,12 +188,23 @@ func scanEvent(row pgx.Row, first any) (store.Event, error) {
 
 // EventsAfter returns up to limit sequenced events with an id above after, in order.
 func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error) {
+	return db.eventsAfter(ctx, `
+		SELECT id, type, ticket_id, client_id, at, data
+		  FROM events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+}
+
+// ClientEventsAfter is EventsAfter for one client's tickets (index events_client).
+func (db *DB) ClientEventsAfter(ctx context.Context, client store.ID, after int64, limit int) ([]store.Event, error) {
+	return db.eventsAfter(ctx, `
+		SELECT id, type, ticket_id, client_id, at, data
+		  FROM events WHERE client_id = $3 AND id > $1 ORDER BY id LIMIT $2`, after, limit, client)
+}
+
+func (db *DB) eventsAfter(ctx context.Context, query string, after int64, limit int, args ...any) ([]store.Event, error) {
 	if limit <= 0 {
 		return []store.Event{}, nil
 	}
-	rows, err := db.pool.Query(ctx, `
-		SELECT id, type, ticket_id, client_id, at, data
-		  FROM events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	rows, err := db.pool.Query(ctx, query, append([]any{after, limit}, args...)...)
 	if err != nil {
 		return nil, wrap("events after", err)
 	}

@@ -19,7 +19,11 @@ func TestMigrateTwiceChangesNothing(t *testing.T) {
 	if got := countRows(t, db, `SELECT count(*) FROM tickets`); got != 1 {
 		t.Errorf("tickets after migrating again: got %d, want 1", got)
 	}
-	if got := countRows(t, db, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`); got != 1 {
-		t.Errorf("applied migrations: got %d, want 1", got)
+	files, err := migrations.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := countRows(t, db, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`); got != int64(len(files)) {
+		t.Errorf("applied migrations: got %d, want %d (one per file, once)", got, len(files))
 	}
 }

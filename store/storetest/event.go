@@ -69,6 +69,7 @@ func eventTests() []test {
 			}
 		}},
 		{"Pages", testEventPages},
+		{"ClientEventsAfter", testClientEvents},
 		{"Prune", testPrune},
 		{"PruneKeepsUnsequenced", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
@@ -190,6 +191,37 @@ func testEventPages(t *testing.T, s store.Store) {
 		after = page[len(page)-1].ID
 	}
 	sameJSON(t, "EventsAfter paged through", paged, all)
+}
+
+func testClientEvents(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	f.create(f.acme, "a1")
+	f.create(f.globex, "g1")
+	f.create(f.acme, "a2")
+	all := f.sequence()
+	var acme []store.Event
+	for _, ev := range all {
+		if ev.ClientID == f.acme.ID {
+			acme = append(acme, ev)
+		}
+	}
+	if len(acme) != 6 {
+		t.Fatalf("acme's events: got %d, want 6", len(acme))
+	}
+	got, err := s.ClientEventsAfter(f.ctx, f.acme.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "ClientEventsAfter(acme, 0)", got, acme)
+	got, err = s.ClientEventsAfter(f.ctx, f.acme.ID, acme[2].ID, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "ClientEventsAfter(acme, third, 2)", got, acme[3:5])
+	got, err = s.ClientEventsAfter(f.ctx, missingID, 0, 100)
+	if err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("ClientEventsAfter(unknown): got %v, %v; want an empty list", got, err)
+	}
 }
 
 func testPrune(t *testing.T, s store.Store) {
