@@ -45,10 +45,20 @@ func (h *Hub) presenceChanged() {
 
 // runPresence publishes this instance's agents and keeps every socket's view of
 // who is online current, until ctx ends; then it withdraws this instance's agents.
+// Writes to the broker happen at once (another instance may be reading the union);
+// only the rounds that re-read and tell every socket are spaced by presenceMinGap.
 func (h *Hub) runPresence(ctx context.Context) {
 	tick := time.NewTicker(presenceRefresh)
 	defer tick.Stop()
-	h.publishPresence(ctx, false)
+	h.writePresence(ctx, false)
+	var due <-chan time.Time // set while a round is pending
+	var last time.Time       // when the last round ran
+	pending := func() {
+		if due == nil {
+			due = time.After(time.Until(last.Add(presenceMinGap)))
+		}
+	}
+	pending()
 	for {
 		select {
 		case <-ctx.Done():
@@ -58,22 +68,23 @@ func (h *Hub) runPresence(ctx context.Context) {
 			cancel()
 			return
 		case <-h.presenceCh:
-			h.publishPresence(ctx, true)
+			h.writePresence(ctx, true)
+			pending()
 		case <-h.refreshCh:
-			h.refreshPresence(ctx)
+			pending()
 		case <-tick.C:
-			h.publishPresence(ctx, false)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(presenceMinGap):
+			h.writePresence(ctx, false)
+			pending()
+		case <-due:
+			due, last = nil, time.Now()
+			h.refreshPresence(ctx)
 		}
 	}
 }
 
-// publishPresence writes this instance's agents; announce tells the other instances
-// to re-read. It always re-reads for this instance's sockets.
-func (h *Hub) publishPresence(ctx context.Context, announce bool) {
+// writePresence writes this instance's agents; announce tells every instance to
+// re-read.
+func (h *Hub) writePresence(ctx context.Context, announce bool) {
 	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
 	defer cancel()
 	if err := h.broker.SetPresence(ctx, h.cfg.Instance, h.localAgents(), presenceTTL); err != nil {
@@ -84,7 +95,6 @@ func (h *Hub) publishPresence(ctx context.Context, announce bool) {
 			h.log.Warn("announcing presence failed", "err", err)
 		}
 	}
-	h.refreshPresence(ctx)
 }
 
 // refreshPresence reads who is online everywhere and, when it changed, tells every
