@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,9 +103,10 @@ func newReplies(total int) *replies {
 	return &replies{ticket: make([]int32, total), took: make([]time.Duration, total), uncertain: map[int64]bool{}}
 }
 
-// post sends reply n as who to ticket id, stamping its start for the receivers.
-func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity, n int, ticketID string) {
-	msg := nonce(e.c.run, makeKey(kindReply, n)) + " reply from supportbench"
+// post sends reply n as who to ticket id, stamping its start for the receivers; pad
+// (if any) is appended to the message to make frames as large as a scenario needs.
+func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity, n int, ticketID string, pad ...string) {
+	msg := nonce(e.c.run, makeKey(kindReply, n)) + " reply from supportbench" + strings.Join(pad, "")
 	t0 := time.Now()
 	rx.sent[n].Store(t0.UnixNano())
 	status, err := e.reply(ctx, who, ticketID, msg)

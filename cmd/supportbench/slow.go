@@ -126,7 +126,7 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	wg.Go(func() { cuts = e.watchCuts(watchCtx, start, f.watch) })
 	pad := " " + strings.Repeat("x", f.payload)
 	sent, skipped, elapsed := openLoop(ctx, f.rate, total, 1000, func(n int) {
-		w.rp.postText(ctx, e, w.rx, w.agents[n%len(w.agents)], n, w.tk.ids[w.rp.ticket[n]], pad)
+		w.rp.post(ctx, e, w.rx, w.agents[n%len(w.agents)], n, w.tk.ids[w.rp.ticket[n]], pad)
 	})
 	var want int64
 	for _, n := range w.rp.ok {
@@ -238,26 +238,6 @@ func fmtCuts(cuts []time.Duration) string {
 		parts[i] = strconv.FormatFloat(c.Seconds(), 'f', 1, 64)
 	}
 	return strings.Join(parts, " ")
-}
-
-// postText is replies.post with pad appended to the message.
-func (rp *replies) postText(ctx context.Context, e *env, rx *receiver, who *identity, n int, ticketID, pad string) {
-	msg := nonce(e.c.run, makeKey(kindReply, n)) + " reply from supportbench" + pad
-	t0 := time.Now()
-	rx.sent[n].Store(t0.UnixNano())
-	status, err := e.reply(ctx, who, ticketID, msg)
-	d := time.Since(t0)
-	rp.codes.add(status, err)
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	rp.posts = append(rp.posts, d)
-	rp.took[n] = d
-	switch {
-	case err != nil || status >= 500:
-		rp.uncertain[makeKey(kindReply, n)] = true
-	case status/100 == 2:
-		rp.ok = append(rp.ok, n)
-	}
 }
 
 // pausableReadLoop is readLoop that, once pause is set, stops calling Read between
