@@ -187,3 +187,16 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// bounded runs a scenario on a new env within -max-time: whatever happens, it stops
+// by itself (the scenarios stop well before).
+func bounded(ctx context.Context, c *common, run func(context.Context, *env) (*report, error)) (*report, *common, error) {
+	e, err := newEnv(c, c.maxTime+10*time.Minute)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
+	defer cancel()
+	r, err := run(ctx, e)
+	return r, c, err
+}

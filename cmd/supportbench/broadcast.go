@@ -27,15 +27,7 @@ func broadcastCmd(ctx context.Context, args []string, getenv func(string) string
 	if f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.events < 1 || f.interval <= 0 {
 		return nil, nil, fmt.Errorf("broadcast: want -admins ≥ 1, 1 ≤ -per-admin ≤ 20, -events ≥ 1, -interval > 0")
 	}
-	e, err := newEnv(c, c.maxTime+10*time.Minute)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Bounded whatever happens: the scenario stops by itself well before.
-	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
-	defer cancel()
-	r, err := runBroadcast(ctx, e, f)
-	return r, c, err
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runBroadcast(ctx, e, f) })
 }
 
 func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error) {

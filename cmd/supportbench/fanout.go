@@ -80,15 +80,7 @@ func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (
 	if f.tickets == 0 {
 		f.tickets = f.clients
 	}
-	e, err := newEnv(c, c.maxTime+10*time.Minute)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Bounded whatever happens: the scenario stops by itself well before.
-	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
-	defer cancel()
-	r, err := runFanout(ctx, e, f)
-	return r, c, err
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runFanout(ctx, e, f) })
 }
 
 func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {

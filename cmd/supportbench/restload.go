@@ -150,14 +150,7 @@ func restCmd(ctx context.Context, args []string, getenv func(string) string) (*r
 		f.clients < 1 || f.perClient < 1 || f.admins < 0 || f.adminShare < 0 || f.adminShare > 1 {
 		return nil, nil, fmt.Errorf("rest: want -mode read|write|mix, -concurrency ≥ 1, -rate ≥ 0, -duration > 0, -max-in-flight ≥ 1, -clients ≥ 1, -tickets-per-client ≥ 1, -admins ≥ 0, 0 ≤ -admin-share ≤ 1")
 	}
-	e, err := newEnv(c, c.maxTime+10*time.Minute)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
-	defer cancel()
-	r, err := runRest(ctx, e, f)
-	return r, c, err
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runRest(ctx, e, f) })
 }
 
 func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {

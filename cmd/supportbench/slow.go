@@ -43,14 +43,7 @@ func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*r
 	if err != nil || f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.rate <= 0 || f.duration <= 0 || f.payload < 0 || f.payload > 9900 || f.watch <= 0 || k >= n {
 		return nil, nil, errors.New("slow: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -slow a share or count below the sockets, -rate > 0, -duration > 0, 0 ≤ -payload ≤ 9900, -watch > 0")
 	}
-	e, err := newEnv(c, c.maxTime+10*time.Minute)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
-	defer cancel()
-	r, err := runSlow(ctx, e, f, k)
-	return r, c, err
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runSlow(ctx, e, f, k) })
 }
 
 // parseShare reads "1%" (of n, rounded) or a count.

@@ -29,15 +29,7 @@ func socketsCmd(ctx context.Context, args []string, getenv func(string) string) 
 	if f.clients < 0 || f.admins < 0 || f.clients+f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.hold < 0 {
 		return nil, nil, fmt.Errorf("sockets: want -clients, -admins ≥ 0 (not both 0), 1 ≤ -per-admin ≤ 20, -hold ≥ 0")
 	}
-	e, err := newEnv(c, c.maxTime+10*time.Minute)
-	if err != nil {
-		return nil, nil, err
-	}
-	// Bounded whatever happens: the scenario stops by itself well before.
-	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
-	defer cancel()
-	r, err := runSockets(ctx, e, f)
-	return r, c, err
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runSockets(ctx, e, f) })
 }
 
 func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {

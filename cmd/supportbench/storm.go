@@ -132,14 +132,7 @@ func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*
 	if f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.writes < 1 || f.rate <= 0 || f.stormRate < 0 || f.spread < 0 || f.tail < 0 || f.conc < 1 {
 		return nil, nil, errors.New("storm: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -writes ≥ 1, -rate > 0, -storm-rate ≥ 0, -spread, -tail ≥ 0, -storm-concurrency ≥ 1")
 	}
-	e, err := newEnv(c, c.maxTime+10*time.Minute)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
-	defer cancel()
-	r, err := runStorm(ctx, e, f)
-	return r, c, err
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runStorm(ctx, e, f) })
 }
 
 // drop is one socket's drop and reconnect.
