@@ -64,7 +64,7 @@ func (l *fakeLog) LastEventID(context.Context) (int64, error) {
 	return l.evs[len(l.evs)-1].ID, nil
 }
 
-func newTestHub(t *testing.T, log *fakeLog) *Hub {
+func newTestHub(t testing.TB, log *fakeLog) *Hub {
 	t.Helper()
 	h := New(Config{Instance: "test"}, Deps{
 		Log: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
