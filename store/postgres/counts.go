@@ -10,32 +10,6 @@ import (
 // zero, and a global shard may go negative (a ticket counted in one shard and changed
 // from another backend): only sums over shards mean anything.
 
-// clientCounts returns the counts of each client, over every category.
-func clientCounts(ctx context.Context, q querier, clients []store.ID) (map[store.ID]store.Counts, error) {
-	rows, err := q.Query(ctx, `
-		SELECT client_id, status, sum(n)::bigint FROM ticket_counts
-		 WHERE client_id = ANY($1) GROUP BY 1, 2`, clients)
-	if err != nil {
-		return nil, wrap("client counts", err)
-	}
-	defer rows.Close()
-	out := make(map[store.ID]store.Counts, len(clients))
-	for rows.Next() {
-		var (
-			client store.ID
-			status store.Status
-			n      int64
-		)
-		if err := rows.Scan(&client, &status, &n); err != nil {
-			return nil, wrap("client counts", err)
-		}
-		c := out[client]
-		c.Add(status, n)
-		out[client] = c
-	}
-	return out, wrap("client counts", rows.Err())
-}
-
 // globalCounts returns the counts over every ticket, of one category when it is set.
 func globalCounts(ctx context.Context, q querier, category *store.Category) (store.Counts, error) {
 	return sumCounts(ctx, q, `

@@ -11,31 +11,49 @@ import (
 // CreateTicket inserts a pending ticket with its first threads and their events. A
 // client's ticket is its own; a super admin's belongs to in.Client and its first
 // threads are the super admin's. An owner never remembered is store.ErrNotFound.
+//
+// Two round trips: the reads the ticket needs (the owner's name, the writer's, a
+// number), then every insert with the COMMIT.
 func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticket, error) {
 	owner := in.Client
 	if in.Caller.Role == store.RoleClient {
 		owner = in.Caller.ID
 	}
 	var t store.Ticket
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimKey(ctx, tx, in.Caller.ID, in.Idem); err != nil {
-			return err
-		}
+	err := db.inPipeline(ctx, func(p *pipeTx) error {
+		key := &claim{caller: in.Caller.ID, idem: in.Idem}
+		writer := &writerName{c: in.Caller}
+		client := store.Person{ID: owner}
+		b := &pgx.Batch{}
+		key.queue(b)
 		// The owner must be remembered: the client a super admin names, or the
 		// client caller itself (the api remembers every caller first).
-		client := store.Person{ID: owner}
-		err := tx.QueryRow(ctx, `SELECT name FROM people WHERE id = $1`, owner).Scan(&client.Name)
-		if err != nil {
-			return notFound("client", err)
-		}
-		writer, err := ensurePerson(ctx, tx, in.Caller)
-		if err != nil {
+		var unknown bool
+		b.Queue(`SELECT name FROM people WHERE id = $1`, owner).QueryRow(func(row pgx.Row) error {
+			return absent("client", row.Scan(&client.Name), &unknown)
+		})
+		writer.queue(b)
+		b.Queue(`SELECT nextval('ticket_number_seq')`).QueryRow(func(row pgx.Row) error {
+			return wrap("ticket number", row.Scan(&t.Number))
+		})
+		if err := p.batch(ctx, b); err != nil {
 			return err
 		}
+		if err := key.settle(ctx, p); err != nil {
+			return err
+		}
+		if unknown {
+			return store.ErrNotFound
+		}
+		if err := writer.settle(ctx, p); err != nil {
+			return err
+		}
+
 		now := db.clock()
 		zero := 0
 		t = store.Ticket{
 			ID:        db.ids.New(now.Time),
+			Number:    t.Number,
 			Title:     in.Title,
 			Subject:   clonePtr(in.Subject),
 			Category:  in.Category,
@@ -47,28 +65,24 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 			UpdatedAt: now,
 		}
 		toClient, toSupport := unreadDelta(in.Caller.Role, len(in.Threads))
-		err = tx.QueryRow(ctx, `
-			INSERT INTO tickets (id, title, subject, category, status, api, client_id,
+		b = &pgx.Batch{}
+		b.Queue(`
+			INSERT INTO tickets (id, number, title, subject, category, status, api, client_id,
 			                     created_at, updated_at, unread_client, unread_support)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)
-			RETURNING number`,
-			t.ID, t.Title, t.Subject, t.Category, t.Status, t.API, owner, now.Time, toClient, toSupport,
-		).Scan(&t.Number)
-		if err != nil {
-			return wrap("insert ticket", err)
-		}
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)`,
+			t.ID, t.Number, t.Title, t.Subject, t.Category, t.Status, t.API, owner, now.Time, toClient, toSupport)
 		t.Threads = make([]store.Thread, 0, len(in.Threads))
 		for _, body := range in.Threads {
-			th := newThread(db.ids.New(now.Time), t, in.Caller, writer, body, now)
-			if err := insertThread(ctx, tx, th); err != nil {
-				return err
-			}
+			th := newThread(db.ids.New(now.Time), t, in.Caller, writer.name, body, now)
+			queueThread(b, th)
 			t.Threads = append(t.Threads, th)
 		}
-		if err := insertEvents(ctx, tx, store.CreatedEvents(t)); err != nil {
+		queueEvents(b, store.CreatedEvents(t))
+		if err := key.saveReply(b, t); err != nil {
 			return err
 		}
-		return saveReply(ctx, tx, in.Caller.ID, in.Idem, t)
+		p.commitWith(b)
+		return nil
 	})
 	if err != nil {
 		return store.Ticket{}, err

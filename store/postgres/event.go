@@ -20,6 +20,20 @@ func insertEvents(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
+	sql, args := eventsInsert(evs)
+	_, err := tx.Exec(ctx, sql, args...)
+	return wrap("insert events", err)
+}
+
+// queueEvents is insertEvents as a statement of a pipelined transaction's batch.
+func queueEvents(b *pgx.Batch, evs []store.Event) {
+	if len(evs) > 0 {
+		sql, args := eventsInsert(evs)
+		b.Queue(sql, args...)
+	}
+}
+
+func eventsInsert(evs []store.Event) (string, []any) {
 	types := make([]string, len(evs))
 	tickets := make([]string, len(evs))
 	clients := make([]string, len(evs))
@@ -32,13 +46,12 @@ func insertEvents(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
 			data[i] = &s
 		}
 	}
-	_, err := tx.Exec(ctx, `
+	return `
 		INSERT INTO events (type, ticket_id, client_id, at, data)
 		SELECT type, ticket_id, client_id, at, data::json
 		  FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
 		       WITH ORDINALITY AS e(type, ticket_id, client_id, at, data, ord)
-		 ORDER BY ord`, types, tickets, clients, ats, data)
-	return wrap("insert events", err)
+		 ORDER BY ord`, []any{types, tickets, clients, ats, data}
 }
 
 // SequenceEvents numbers the committed events that have no id yet and returns them.
@@ -49,8 +62,8 @@ func insertEvents(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
 // commits before the next sequencer may look. An event that commits later is not in
 // the snapshot and gets a higher id in a later run. So a reader who has seen id N has
 // seen, or will find above its position, every event committed before N's: none can
-// appear below N afterwards. Counts events get their data here, read in the same
-// snapshot, so that they reflect every change numbered before them.
+// appear below N afterwards. Counts events get their data here, read after the events
+// were, so that they reflect every change numbered before them.
 func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 	// Most calls find nothing to do: check without taking the lock.
 	var pending bool
@@ -63,22 +76,55 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 		return nil, nil
 	}
 	var out []store.Event
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		// The lock must be its own statement: the next statement's snapshot is taken
-		// after it is granted, and so sees what the previous sequencer committed.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, sequencerLock); err != nil {
-			return wrap("sequencer lock", err)
-		}
-		var last int64
-		if err := tx.QueryRow(ctx, `SELECT last_id FROM event_cursor`).Scan(&last); err != nil {
-			return wrap("event cursor", err)
-		}
-		evs, pks, err := pendingEvents(ctx, tx)
-		if err != nil || len(evs) == 0 {
+	// Two round trips: the lock with every read, then the numbering with the COMMIT.
+	err := db.inPipeline(ctx, func(p *pipeTx) error {
+		var (
+			last     int64
+			evs      []store.Event
+			pks      []int64
+			byClient = map[store.ID]store.Counts{}
+			global   store.Counts
+		)
+		b := &pgx.Batch{}
+		// The lock is its own statement, so that the next statements' snapshots are
+		// taken after it is granted and see what the previous sequencer committed.
+		b.Queue(`SELECT pg_advisory_xact_lock($1)`, sequencerLock)
+		b.Queue(`SELECT last_id FROM event_cursor`).QueryRow(func(row pgx.Row) error {
+			return wrap("event cursor", row.Scan(&last))
+		})
+		b.Queue(`
+			SELECT pk, type, ticket_id, client_id, at, data
+			  FROM events WHERE id IS NULL ORDER BY pk LIMIT $1`, sequenceBatch).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var pk int64
+				e, err := scanEvent(rows, &pk)
+				if err != nil {
+					return wrap("pending events", err)
+				}
+				evs, pks = append(evs, e), append(pks, pk)
+			}
+			return wrap("pending events", rows.Err())
+		})
+		// The counts of every client with a pending counts event (a later snapshot
+		// may see more of them than the read above: never fewer).
+		b.Queue(`
+			SELECT client_id, status, sum(n)::bigint FROM ticket_counts
+			 WHERE client_id IN (SELECT client_id FROM events WHERE id IS NULL AND type = $1)
+			 GROUP BY 1, 2`, store.EventCounts).Query(func(rows pgx.Rows) error {
+			return scanCounts(rows, func(client store.ID, status store.Status, n int64) {
+				c := byClient[client]
+				c.Add(status, n)
+				byClient[client] = c
+			})
+		})
+		b.Queue(`SELECT '', status, sum(n)::bigint FROM ticket_counts_global GROUP BY status`).Query(func(rows pgx.Rows) error {
+			return scanCounts(rows, func(_ store.ID, status store.Status, n int64) { global.Add(status, n) })
+		})
+		if err := p.batch(ctx, b); err != nil {
 			return err
 		}
-		if err := fillCounts(ctx, tx, evs); err != nil {
-			return err
+		if len(evs) == 0 {
+			return nil
 		}
 		ids := make([]int64, len(evs))
 		data := make([]*string, len(evs))
@@ -86,19 +132,22 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 			last++
 			evs[i].ID, ids[i] = last, last
 			if evs[i].Type == store.EventCounts {
-				s := string(evs[i].Data)
+				d, err := marshal(store.CountsData{Client: byClient[evs[i].ClientID], Global: global})
+				if err != nil {
+					return err
+				}
+				evs[i].Data = d
+				s := string(d)
 				data[i] = &s
 			}
 		}
-		if _, err := tx.Exec(ctx, `
+		b = &pgx.Batch{}
+		b.Queue(`
 			UPDATE events e SET id = u.id, data = coalesce(u.data::json, e.data)
 			  FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS u(pk, id, data)
-			 WHERE e.pk = u.pk`, pks, ids, data); err != nil {
-			return wrap("number events", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE event_cursor SET last_id = $1`, last); err != nil {
-			return wrap("event cursor", err)
-		}
+			 WHERE e.pk = u.pk`, pks, ids, data)
+		b.Queue(`UPDATE event_cursor SET last_id = $1`, last)
+		p.commitWith(b)
 		out = evs
 		return nil
 	})
@@ -112,61 +161,20 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 // batches come back non-empty. The LIMIT also keeps the planner on the partial index.
 const sequenceBatch = 5000
 
-// pendingEvents reads the unnumbered events in insertion order.
-func pendingEvents(ctx context.Context, tx pgx.Tx) ([]store.Event, []int64, error) {
-	rows, err := tx.Query(ctx, `
-		SELECT pk, type, ticket_id, client_id, at, data
-		  FROM events WHERE id IS NULL ORDER BY pk LIMIT $1`, sequenceBatch)
-	if err != nil {
-		return nil, nil, wrap("pending events", err)
-	}
-	defer rows.Close()
-	var (
-		evs []store.Event
-		pks []int64
-	)
+// scanCounts reads (client, status, n) rows.
+func scanCounts(rows pgx.Rows, add func(store.ID, store.Status, int64)) error {
 	for rows.Next() {
-		var pk int64
-		e, err := scanEvent(rows, &pk)
-		if err != nil {
-			return nil, nil, wrap("pending events", err)
+		var (
+			client store.ID
+			status store.Status
+			n      int64
+		)
+		if err := rows.Scan(&client, &status, &n); err != nil {
+			return wrap("counts", err)
 		}
-		evs, pks = append(evs, e), append(pks, pk)
+		add(client, status, n)
 	}
-	return evs, pks, wrap("pending events", rows.Err())
-}
-
-// fillCounts sets the data of the counts events: the counts of the event's client and
-// the global counts, as they stand now.
-func fillCounts(ctx context.Context, tx pgx.Tx, evs []store.Event) error {
-	var clients []store.ID
-	for _, e := range evs {
-		if e.Type == store.EventCounts {
-			clients = append(clients, e.ClientID)
-		}
-	}
-	if len(clients) == 0 {
-		return nil
-	}
-	byClient, err := clientCounts(ctx, tx, clients)
-	if err != nil {
-		return err
-	}
-	global, err := globalCounts(ctx, tx, nil)
-	if err != nil {
-		return err
-	}
-	for i, e := range evs {
-		if e.Type != store.EventCounts {
-			continue
-		}
-		b, err := marshal(store.CountsData{Client: byClient[e.ClientID], Global: global})
-		if err != nil {
-			return err
-		}
-		evs[i].Data = b
-	}
-	return nil
+	return wrap("counts", rows.Err())
 }
 
 // scanEvent reads type, ticket_id, client_id, at, data after an optional first column.

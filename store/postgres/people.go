@@ -31,12 +31,17 @@ func (db *DB) Person(ctx context.Context, id store.ID) (store.Person, store.Role
 	return p, role, nil
 }
 
-// ensurePerson makes sure a writer has a row in people, so that reads can join a name,
-// without overwriting a name that RememberPerson keeps up to date. It returns the name
+// writerName makes sure a writer has a row in people, so that reads can join a name,
+// without overwriting a name that RememberPerson keeps up to date, and learns the name
 // the reads will show.
-func ensurePerson(ctx context.Context, tx pgx.Tx, c store.Caller) (string, error) {
-	var name string
-	err := tx.QueryRow(ctx, `
+type writerName struct {
+	c     store.Caller
+	name  string
+	found bool
+}
+
+func (w *writerName) queue(b *pgx.Batch) {
+	b.Queue(`
 		WITH ins AS (
 			INSERT INTO people (id, name, role) VALUES ($1, $2, $3)
 			ON CONFLICT (id) DO NOTHING
@@ -44,11 +49,26 @@ func ensurePerson(ctx context.Context, tx pgx.Tx, c store.Caller) (string, error
 		SELECT name FROM ins
 		UNION ALL
 		SELECT name FROM people WHERE id = $1`,
-		c.ID, c.Name, c.Role).Scan(&name)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// The row was inserted by a transaction that committed after this statement's
-		// snapshot was taken (the insert waited for it): a new statement sees it.
-		err = tx.QueryRow(ctx, `SELECT name FROM people WHERE id = $1`, c.ID).Scan(&name)
+		w.c.ID, w.c.Name, w.c.Role).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&w.name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // settle reads it again
+		}
+		w.found = err == nil
+		return wrap("ensure person", err)
+	})
+}
+
+// settle runs after the batch. No row means the person was inserted by a transaction
+// that committed after the statement's snapshot was taken (the insert waited for it):
+// a new statement sees it.
+func (w *writerName) settle(ctx context.Context, p *pipeTx) error {
+	if w.found {
+		return nil
 	}
-	return name, wrap("ensure person", err)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT name FROM people WHERE id = $1`, w.c.ID).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&w.name)
+	})
+	return wrap("ensure person", p.batch(ctx, b))
 }

@@ -68,69 +68,78 @@ func withClient(threads []store.Thread, client store.Person) []store.Thread {
 	return threads
 }
 
-// insertThread writes one thread; seq, taken at insert, keeps threads that share a
-// created_at in the order they were written.
-func insertThread(ctx context.Context, tx pgx.Tx, th store.Thread) error {
+// queueThread writes one thread in a pipelined batch; seq, taken at insert, keeps
+// threads that share a created_at in the order they were written.
+func queueThread(b *pgx.Batch, th store.Thread) {
 	var superID *store.ID
 	if th.SuperAdmin != nil {
 		superID = &th.SuperAdmin.ID
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		INSERT INTO threads (id, ticket_id, message, super_admin_id, attachments, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		th.ID, th.TicketID, th.Message, superID, fromIDs(th.Attachments), th.CreatedAt.Time, th.UpdatedAt.Time)
-	return wrap("insert thread", err)
 }
 
 // AddThread appends a reply to a ticket the caller may see, bumps updatedAt, reopens a
 // closed ticket on a client's reply and counts the thread unread for the other side.
+//
+// Two round trips: the ticket's row lock (it orders replies to one ticket and the
+// status change they cause) with the reads, then the writes with the COMMIT.
 func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, error) {
 	var th store.Thread
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimKey(ctx, tx, in.Caller.ID, in.Idem); err != nil {
-			return err
-		}
-		// The row lock orders replies to one ticket and the status change they cause.
+	err := db.inPipeline(ctx, func(p *pipeTx) error {
+		key := &claim{caller: in.Caller.ID, idem: in.Idem}
+		writer := &writerName{c: in.Caller}
 		var (
 			t        store.Ticket
 			previous store.Status
+			gone     bool
 		)
-		err := tx.QueryRow(ctx, `
+		b := &pgx.Batch{}
+		key.queue(b)
+		b.Queue(`
 			SELECT t.client_id, coalesce(pc.name, ''), t.status
 			  FROM tickets t LEFT JOIN people pc ON pc.id = t.client_id
 			 WHERE t.id = $1
-			   FOR UPDATE OF t`, in.TicketID).Scan(&t.Client.ID, &t.Client.Name, &previous)
-		if err != nil {
-			return notFound("lock ticket", err)
+			   FOR UPDATE OF t`, in.TicketID).QueryRow(func(row pgx.Row) error {
+			// No ticket is told after the key: a replay wins over a ticket gone since.
+			return absent("lock ticket", row.Scan(&t.Client.ID, &t.Client.Name, &previous), &gone)
+		})
+		writer.queue(b)
+		if err := p.batch(ctx, b); err != nil {
+			return err
 		}
-		if !store.Visible(in.Caller, t.Client.ID) {
+		if err := key.settle(ctx, p); err != nil {
+			return err
+		}
+		if gone || !store.Visible(in.Caller, t.Client.ID) {
 			return store.ErrNotFound
 		}
+		if err := writer.settle(ctx, p); err != nil {
+			return err
+		}
+
 		t.ID = in.TicketID
-		name, err := ensurePerson(ctx, tx, in.Caller)
-		if err != nil {
-			return err
-		}
 		now := db.clock()
-		th = newThread(db.ids.New(now.Time), t, in.Caller, name, in.NewThreadBody, now)
-		if err := insertThread(ctx, tx, th); err != nil {
-			return err
-		}
+		th = newThread(db.ids.New(now.Time), t, in.Caller, writer.name, in.NewThreadBody, now)
 		t.Status = previous
 		if store.Reopens(in.Caller, previous) {
 			t.Status = store.StatusPending
 		}
 		toClient, toSupport := unreadDelta(in.Caller.Role, 1)
-		if _, err := tx.Exec(ctx, `
+		b = &pgx.Batch{}
+		queueThread(b, th)
+		b.Queue(`
 			UPDATE tickets SET updated_at = $2, status = $3,
 			       unread_client = unread_client + $4, unread_support = unread_support + $5
-			 WHERE id = $1`, t.ID, now.Time, t.Status, toClient, toSupport); err != nil {
-			return wrap("bump ticket", err)
-		}
-		if err := insertEvents(ctx, tx, store.ThreadEvents(t, th, previous)); err != nil {
+			 WHERE id = $1`, t.ID, now.Time, t.Status, toClient, toSupport)
+		queueEvents(b, store.ThreadEvents(t, th, previous))
+		if err := key.saveReply(b, th); err != nil {
 			return err
 		}
-		return saveReply(ctx, tx, in.Caller.ID, in.Idem, th)
+		p.commitWith(b)
+		return nil
 	})
 	if err != nil {
 		return store.Thread{}, err

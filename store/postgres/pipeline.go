@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pipeTx is a transaction sent as pipelined batches: BEGIN rides with the first batch
+// and COMMIT with the last, so a create or a reply costs two round trips instead of
+// one per statement. PostgreSQL runs a batch's statements one after the other, each
+// with its own snapshot as in any READ COMMITTED transaction, so a lock taken by one
+// statement is held when the next starts, exactly as when they are sent one by one.
+type pipeTx struct {
+	conn  *pgxpool.Conn
+	began bool
+	last  *pgx.Batch // what commit sends ahead of COMMIT
+}
+
+// batch sends b as the transaction's next round trip (after BEGIN, on the first) and
+// reads every result into the queued callbacks: a failed statement is the error.
+func (p *pipeTx) batch(ctx context.Context, b *pgx.Batch) error {
+	if !p.began {
+		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
+		p.began = true
+	}
+	err := p.conn.SendBatch(ctx, b).Close()
+	if _, raw := err.(*pgconn.PgError); raw {
+		// A statement without a callback failed (the callbacks wrap their own).
+		return wrap("write", err)
+	}
+	return err
+}
+
+// commitWith sets the statements that commit sends in one round trip with COMMIT.
+func (p *pipeTx) commitWith(b *pgx.Batch) { p.last = b }
+
+// inPipeline runs fn in a pipelined READ COMMITTED transaction and commits it; any
+// error rolls it back. fn reads with p.batch and hands its writes to p.commitWith.
+func (db *DB) inPipeline(ctx context.Context, fn func(p *pipeTx) error) (err error) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: acquire: %w", err)
+	}
+	p := &pipeTx{conn: conn}
+	defer func() {
+		if err != nil && p.began && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
+			// It must run even when ctx is done; if it fails, the pool drops a
+			// connection that is still in a transaction when it comes back.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			_, _ = conn.Exec(rctx, "ROLLBACK")
+			cancel()
+		}
+		conn.Release()
+	}()
+	if err := fn(p); err != nil {
+		return err
+	}
+	last := p.last
+	if last == nil {
+		last = &pgx.Batch{}
+	}
+	if db.hooks.beforeCommit != nil {
+		// Tests stop here with the writes sent and not committed.
+		if err := p.batch(ctx, last); err != nil {
+			return err
+		}
+		if err := db.hooks.beforeCommit(ctx); err != nil {
+			return err
+		}
+		last = &pgx.Batch{}
+	}
+	last.Queue("COMMIT")
+	if err := p.batch(ctx, last); err != nil {
+		return err
+	}
+	if conn.Conn().PgConn().TxStatus() != 'I' {
+		return fmt.Errorf("postgres: commit: the transaction is still open")
+	}
+	return nil
+}
+
+// absent is wrap for a batch's read of one row whose absence the caller tells later
+// (after an idempotency key, say): no row sets *none and is not an error.
+func absent(what string, err error, none *bool) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		*none = true
+		return nil
+	}
+	return wrap(what, err)
+}
