@@ -37,7 +37,7 @@ func assignTargets(e *env, socks []*socket) {
 func countOpen(socks []*socket) int {
 	n := 0
 	for _, s := range socks {
-		if s.conn != nil {
+		if s.opened() {
 			n++
 		}
 	}
@@ -153,7 +153,7 @@ func drain(ctx context.Context, e *env, rx *receiver, want int64) time.Duration 
 // expected keys.
 func ledger(r *report, socks []*socket, expect func(s *socket) []int64, maybe func(int64) bool) {
 	for _, s := range socks {
-		if s.conn == nil {
+		if !s.opened() {
 			continue
 		}
 		t := checkLedger(expect(s), maybe, s.got)
@@ -195,6 +195,7 @@ func bounded(ctx context.Context, c *common, run func(context.Context, *env) (*r
 	if err != nil {
 		return nil, nil, err
 	}
+	defer e.close()
 	ctx, cancel := context.WithTimeout(ctx, c.maxTime)
 	defer cancel()
 	r, err := run(ctx, e)

@@ -120,7 +120,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	var setupDue int64
 	for _, i := range created {
 		setupDue += 2 * int64(countOpen(adminSocks))
-		if clientSocks[i].conn != nil {
+		if clientSocks[i].opened() {
 			setupDue += 2
 		}
 	}
@@ -154,7 +154,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	openAdmins := int64(countOpen(adminSocks))
 	clientOpen := make([]bool, f.clients)
 	for i, s := range clientSocks {
-		clientOpen[i] = s.conn != nil
+		clientOpen[i] = s.opened()
 	}
 	var want int64
 	for _, n := range rp.ok {

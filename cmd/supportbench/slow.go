@@ -38,6 +38,9 @@ func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*r
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
+	if err := c.needGoReader("slow"); err != nil {
+		return nil, nil, err
+	}
 	n := f.clients + f.admins
 	k, err := parseShare(f.slow, n)
 	if err != nil || f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.rate <= 0 || f.duration <= 0 || f.payload < 0 || f.payload > 9900 || f.watch <= 0 || k >= n {

@@ -26,6 +26,9 @@ func socketsCmd(ctx context.Context, args []string, getenv func(string) string) 
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
+	if err := c.needGoReader("sockets"); err != nil {
+		return nil, nil, err
+	}
 	if f.clients < 0 || f.admins < 0 || f.clients+f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.hold < 0 {
 		return nil, nil, fmt.Errorf("sockets: want -clients, -admins ≥ 0 (not both 0), 1 ≤ -per-admin ≤ 20, -hold ≥ 0")
 	}

@@ -129,6 +129,9 @@ func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
+	if err := c.needGoReader("storm"); err != nil {
+		return nil, nil, err
+	}
 	if f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.writes < 1 || f.rate <= 0 || f.stormRate < 0 || f.spread < 0 || f.tail < 0 || f.conc < 1 {
 		return nil, nil, errors.New("storm: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -writes ≥ 1, -rate > 0, -storm-rate ≥ 0, -spread, -tail ≥ 0, -storm-concurrency ≥ 1")
 	}

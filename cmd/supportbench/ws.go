@@ -55,7 +55,8 @@ type socket struct {
 	who    *identity
 	target int
 	rx     *receiver
-	conn   *websocket.Conn
+	conn   *websocket.Conn // with -reader go
+	raw    *rawConn        // with -reader epoll
 
 	dialStart time.Time
 	dialDur   time.Duration
@@ -152,6 +153,9 @@ func (s *socket) handle(b []byte, at time.Time) {
 	}
 }
 
+// opened says the socket was opened (it may have ended since).
+func (s *socket) opened() bool { return s.conn != nil || s.raw != nil }
+
 func (s *socket) helloDur() time.Duration {
 	h := s.helloAt.Load()
 	if h == 0 {
@@ -173,7 +177,7 @@ type connectStats struct {
 }
 
 // connect opens the sockets at about the configured rate, each with its reader.
-// Sockets that fail to open keep conn == nil.
+// Sockets that fail to open stay unopened.
 func (e *env) connect(ctx context.Context, socks []*socket) connectStats {
 	st := connectStats{Attempted: len(socks)}
 	var failed codes
@@ -189,7 +193,11 @@ func (e *env) connect(ctx context.Context, socks []*socket) connectStats {
 	for range conc {
 		wg.Go(func() {
 			for s := range next {
-				if err := e.dial(ctx, s); err != nil {
+				dial := e.dial
+				if e.poll != nil {
+					dial = e.dialRaw
+				}
+				if err := dial(ctx, s); err != nil {
 					status := 0
 					var he *handshakeError
 					if errors.As(err, &he) {
@@ -199,7 +207,9 @@ func (e *env) connect(ctx context.Context, socks []*socket) connectStats {
 					continue
 				}
 				opened.Add(1)
-				go s.readLoop(e)
+				if s.conn != nil {
+					go s.readLoop(e)
+				}
 			}
 		})
 	}
@@ -236,7 +246,7 @@ pace:
 	}
 	var hs []time.Duration
 	for _, s := range socks {
-		if s.conn != nil {
+		if s.opened() {
 			hs = append(hs, s.dialDur)
 		}
 	}
@@ -277,7 +287,7 @@ func (e *env) dial(ctx context.Context, s *socket) error {
 func waitHello(ctx context.Context, rx *receiver, socks []*socket, timeout time.Duration) dist {
 	open := 0
 	for _, s := range socks {
-		if s.conn != nil {
+		if s.opened() {
 			open++
 		}
 	}
@@ -326,18 +336,25 @@ func (e *env) closeAll(socks []*socket) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	forEach(ctx, len(socks), 512, func(i int) {
-		if s := socks[i]; s.conn != nil {
+		switch s := socks[i]; {
+		case s.conn != nil:
 			_ = s.conn.Close(websocket.StatusNormalClosure, "")
+		case s.raw != nil:
+			s.raw.closeNormal()
 		}
 	})
 	for _, s := range socks {
-		if s.conn == nil {
+		if !s.opened() {
 			continue
 		}
 		select {
 		case <-s.done:
 		case <-ctx.Done():
-			s.conn.CloseNow()
+			if s.conn != nil {
+				s.conn.CloseNow()
+			} else {
+				s.raw.shutdown()
+			}
 			<-s.done
 		}
 	}
@@ -360,7 +377,7 @@ type frameCounts struct {
 func countFrames(rx *receiver, socks []*socket) frameCounts {
 	fc := frameCounts{Frames: rx.frames.Load(), Bytes: rx.bytes.Load(), Disconnects: map[string]int{}}
 	for _, s := range socks {
-		if s.conn == nil {
+		if !s.opened() {
 			continue
 		}
 		fc.Events += len(s.got)

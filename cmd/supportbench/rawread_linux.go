@@ -1,0 +1,405 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// The epoll reader (-reader epoll) is for the scenarios whose sockets only read
+// (broadcast, fanout). With a goroutine per socket, a received frame costs the tool
+// 13–16 µs here, almost all of it the Go netpoller waking that goroutine; on a
+// machine where the tool and the server share two cores, that is CPU the server
+// does not get, and a 10,000-socket broadcast measures the tool as much as the
+// server. Here a few goroutines wait in epoll_wait on every socket and read each
+// ready socket with one read(2): the server's frames arrive as they were sent,
+// and nothing in the tool wakes per socket.
+
+// wsGUID is RFC 6455's handshake constant.
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// rawConn is one socket read by the poller: the tool did the handshake itself and
+// holds the file descriptor, outside Go's netpoller.
+type rawConn struct {
+	s  *socket
+	e  *env
+	mu sync.Mutex // guards fd against a write racing the close
+	fd int
+
+	pending []byte // the start of a frame not wholly received
+	msg     []byte // a fragmented message being assembled
+	ended   atomic.Bool
+}
+
+// poller waits on every raw socket of the run with epoll and reads them.
+type poller struct {
+	epfd  int
+	mu    sync.Mutex
+	conns map[int32]*rawConn
+	stop  atomic.Bool
+	wg    sync.WaitGroup
+}
+
+func newPoller(loops int) (*poller, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	p := &poller{epfd: epfd, conns: map[int32]*rawConn{}}
+	for range max(1, loops) {
+		p.wg.Go(p.loop)
+	}
+	return p, nil
+}
+
+// close stops the loops (within their 100 ms wait) and closes the epoll instance.
+func (p *poller) close() {
+	p.stop.Store(true)
+	p.wg.Wait()
+	syscall.Close(p.epfd)
+}
+
+func (p *poller) loop() {
+	events := make([]syscall.EpollEvent, 128)
+	buf := make([]byte, 64<<10)
+	for !p.stop.Load() {
+		n, err := syscall.EpollWait(p.epfd, events, 100)
+		if err != nil {
+			if errors.Is(err, syscall.EINTR) {
+				continue
+			}
+			warnf("epoll_wait: %v", err)
+			return
+		}
+		for _, ev := range events[:n] {
+			p.mu.Lock()
+			rc := p.conns[ev.Fd]
+			p.mu.Unlock()
+			if rc != nil {
+				// EPOLLONESHOT: only this loop reads rc until it re-arms it.
+				rc.readable(p, buf)
+			}
+		}
+	}
+}
+
+// add registers rc after the frames that came with the handshake's answer.
+func (p *poller) add(rc *rawConn, early []byte) error {
+	if len(early) > 0 && !rc.consume(early, time.Now()) {
+		rc.end(p, io.EOF)
+		return nil
+	}
+	p.mu.Lock()
+	p.conns[int32(rc.fd)] = rc
+	p.mu.Unlock()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(rc.fd)}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, rc.fd, &ev); err != nil {
+		p.mu.Lock()
+		delete(p.conns, int32(rc.fd))
+		p.mu.Unlock()
+		return fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return nil
+}
+
+// readable reads what rc has (one read: a frame of a broadcast is one segment),
+// handles every whole frame and re-arms rc.
+func (rc *rawConn) readable(p *poller, buf []byte) {
+	n, err := syscall.Read(rc.fd, buf)
+	switch {
+	case n > 0:
+		if !rc.consume(buf[:n], time.Now()) {
+			rc.end(p, io.EOF)
+			return
+		}
+	case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR):
+	case err != nil:
+		rc.end(p, err)
+		return
+	default: // n == 0: the server closed the connection
+		rc.end(p, io.EOF)
+		return
+	}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(rc.fd)}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, rc.fd, &ev); err != nil {
+		rc.end(p, err)
+	}
+}
+
+// consume handles the whole frames in b (after what was pending) and keeps the
+// rest. It reports false once the connection is over (a close frame, a bad frame).
+func (rc *rawConn) consume(b []byte, at time.Time) bool {
+	if len(rc.pending) > 0 {
+		rc.pending = append(rc.pending, b...)
+		b = rc.pending
+	}
+	for {
+		fin, op, payload, n, err := nextFrame(b)
+		if err != nil {
+			rc.s.err = err
+			return false
+		}
+		if n == 0 {
+			break
+		}
+		b = b[n:]
+		if !rc.frame(fin, op, payload, at) {
+			return false
+		}
+	}
+	// Copy: b may be the loop's read buffer.
+	rc.pending = append(rc.pending[:0], b...)
+	if cap(rc.pending) > bufKeep && len(rc.pending) == 0 {
+		rc.pending = nil
+	}
+	return true
+}
+
+func (rc *rawConn) frame(fin bool, op byte, payload []byte, at time.Time) bool {
+	switch op {
+	case 0x0, 0x1, 0x2: // continuation, text, binary
+		if !fin || len(rc.msg) > 0 {
+			rc.msg = append(rc.msg, payload...)
+			if !fin {
+				return true
+			}
+			payload, rc.msg = rc.msg, nil
+		}
+		rc.s.handle(payload, at)
+	case 0x8: // close: answer it and stop
+		rc.s.closeCode = 1005
+		if len(payload) >= 2 {
+			rc.s.closeCode = websocket.StatusCode(binary.BigEndian.Uint16(payload))
+		}
+		rc.write(0x8, payload[:min(2, len(payload))])
+		return false
+	case 0x9: // ping
+		rc.write(0xA, payload)
+	}
+	return true
+}
+
+// write sends one masked control frame (a client's frames are masked).
+func (rc *rawConn) write(op byte, payload []byte) {
+	if len(payload) > 125 {
+		payload = payload[:125]
+	}
+	f := make([]byte, 0, 6+len(payload))
+	f = append(f, 0x80|op, 0x80|byte(len(payload)))
+	var mask [4]byte
+	_, _ = rand.Read(mask[:])
+	f = append(f, mask[:]...)
+	for i, c := range payload {
+		f = append(f, c^mask[i%4])
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.fd >= 0 {
+		_, _ = syscall.Write(rc.fd, f)
+	}
+}
+
+// closeNormal starts the close handshake; the poller ends the socket on the answer.
+func (rc *rawConn) closeNormal() {
+	var code [2]byte
+	binary.BigEndian.PutUint16(code[:], 1000)
+	rc.write(0x8, code[:])
+}
+
+// shutdown makes the poller end the socket now.
+func (rc *rawConn) shutdown() {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.fd >= 0 {
+		_ = syscall.Shutdown(rc.fd, syscall.SHUT_RDWR)
+	}
+}
+
+// end closes the connection once and tells the scenario.
+func (rc *rawConn) end(p *poller, err error) {
+	if rc.ended.Swap(true) {
+		return
+	}
+	rc.mu.Lock()
+	fd := rc.fd
+	rc.fd = -1
+	if fd >= 0 {
+		p.mu.Lock()
+		delete(p.conns, int32(fd))
+		p.mu.Unlock()
+		_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+		syscall.Close(fd)
+	}
+	rc.mu.Unlock()
+	s := rc.s
+	if s.err == nil {
+		s.err = err
+	}
+	s.closedByUs = rc.e.closing.Load()
+	close(s.done)
+}
+
+// nextFrame parses the frame at the start of b: n == 0 when it is not all there.
+func nextFrame(b []byte) (fin bool, op byte, payload []byte, n int, err error) {
+	if len(b) < 2 {
+		return
+	}
+	fin, op = b[0]&0x80 != 0, b[0]&0x0f
+	if b[1]&0x80 != 0 {
+		return false, 0, nil, 0, errors.New("masked frame from the server")
+	}
+	size, h := uint64(b[1]&0x7f), 2
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return false, 0, nil, 0, nil
+		}
+		size, h = uint64(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		if len(b) < 10 {
+			return false, 0, nil, 0, nil
+		}
+		size, h = binary.BigEndian.Uint64(b[2:]), 10
+	}
+	if size > readLimit {
+		return false, 0, nil, 0, fmt.Errorf("frame of %d bytes", size)
+	}
+	if uint64(len(b)-h) < size {
+		return false, 0, nil, 0, nil
+	}
+	end := h + int(size)
+	return fin, op, b[h:end], end, nil
+}
+
+// dialRaw opens s with a handshake of the tool's own and hands it to the poller.
+func (e *env) dialRaw(ctx context.Context, s *socket) error {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	u, err := url.Parse(e.wsURL(s.target))
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "ws" {
+		return errors.New("-reader epoll: plain ws:// targets only")
+	}
+	s.dialStart = time.Now()
+	conn, err := e.dialTCP(ctx, "tcp", u.Host)
+	if err != nil {
+		return err
+	}
+	defer conn.Close() // the poller reads a duplicate of its descriptor
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	var key [16]byte
+	_, _ = rand.Read(key[:])
+	k := base64.StdEncoding.EncodeToString(key[:])
+	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + k +
+		"\r\nAuthorization: " + s.who.bearer + "\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		return err
+	}
+	head, early, err := readHead(conn)
+	if err != nil {
+		return err
+	}
+	status, accept := parseHead(head)
+	s.dialDur = time.Since(s.dialStart)
+	if status != 101 {
+		return &handshakeError{status: status}
+	}
+	sum := sha1.Sum([]byte(k + wsGUID))
+	if accept != base64.StdEncoding.EncodeToString(sum[:]) {
+		return errors.New("handshake: bad Sec-WebSocket-Accept")
+	}
+	fd, err := dupFD(conn)
+	if err != nil {
+		return err
+	}
+	s.done = make(chan struct{})
+	s.raw = &rawConn{s: s, e: e, fd: fd}
+	if err := e.poll.add(s.raw, early); err != nil {
+		syscall.Close(fd)
+		s.raw = nil
+		return err
+	}
+	return nil
+}
+
+// readHead reads the handshake's answer up to its blank line; early is what came
+// after it (the first frames).
+func readHead(conn net.Conn) (head, early []byte, err error) {
+	buf := make([]byte, 0, 1024)
+	tmp := make([]byte, 1024)
+	for {
+		n, err := conn.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+			return buf[:i], bytes.Clone(buf[i+4:]), nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(buf) > 16<<10 {
+			return nil, nil, errors.New("handshake: answer too long")
+		}
+	}
+}
+
+func parseHead(head []byte) (status int, accept string) {
+	lines := bytes.Split(head, []byte("\r\n"))
+	if f := bytes.Fields(lines[0]); len(f) >= 2 {
+		status, _ = strconv.Atoi(string(f[1]))
+	}
+	for _, l := range lines[1:] {
+		name, value, ok := bytes.Cut(l, []byte(":"))
+		if ok && bytes.EqualFold(bytes.TrimSpace(name), []byte("Sec-WebSocket-Accept")) {
+			accept = string(bytes.TrimSpace(value))
+		}
+	}
+	return status, accept
+}
+
+// dupFD duplicates conn's descriptor in non-blocking mode, for the poller.
+func dupFD(conn net.Conn) (int, error) {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return -1, errors.New("not a syscall.Conn")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	if err := raw.Control(func(f uintptr) { fd, derr = syscall.Dup(int(f)) }); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, derr
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}

@@ -1,0 +1,22 @@
+//go:build !linux
+
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+var errNoEpoll = errors.New("-reader epoll: Linux only")
+
+type rawConn struct{}
+
+func (*rawConn) closeNormal() {}
+func (*rawConn) shutdown()    {}
+
+type poller struct{}
+
+func newPoller(int) (*poller, error) { return nil, errNoEpoll }
+func (*poller) close()               {}
+
+func (e *env) dialRaw(context.Context, *socket) error { return errNoEpoll }
