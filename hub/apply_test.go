@@ -88,7 +88,7 @@ func received(t *testing.T, s *socket) []int64 {
 		case frames := <-s.queue:
 			for _, b := range frames {
 				var m struct{ ID string }
-				_ = json.Unmarshal(b, &m)
+				_ = json.Unmarshal(framePayload(t, b), &m)
 				id, _ := strconv.ParseInt(m.ID, 10, 64)
 				ids = append(ids, id)
 			}

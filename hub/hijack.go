@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 )
 
 const (
@@ -13,14 +14,21 @@ const (
 	// socket's whole life. net/http's are 4 KiB each, most of an idle socket's
 	// memory; frames here are small (and a larger one just takes more reads), so
 	// smaller buffers cost nothing in throughput worth having at 10,000 sockets.
+	//
+	// socketWriteBuffer must hold any control frame whole (see wireConn): at most
+	// 14 bytes of header and 125 of payload.
 	socketReadBuffer  = 512
 	socketWriteBuffer = 1024
 )
 
-// smallBuffers hands the library the hijacked connection with smaller buffers.
-type smallBuffers struct{ http.ResponseWriter }
+// smallBuffers hands the library the hijacked connection with smaller buffers,
+// behind a wireConn (kept in conn for the socket's direct writes).
+type smallBuffers struct {
+	http.ResponseWriter
+	conn *wireConn
+}
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -36,5 +44,62 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		early, _ := brw.Reader.Peek(n)
 		r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
 	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(r, socketReadBuffer), bufio.NewWriterSize(conn, socketWriteBuffer)), nil
+	w.conn = &wireConn{Conn: conn}
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(r, socketReadBuffer), bufio.NewWriterSize(w.conn, socketWriteBuffer)), nil
+}
+
+// wireConn is the hijacked connection, shared by two writers that must never
+// interleave bytes on the wire: the library, which writes control frames (ping,
+// pong, close) through the bufio.Writer Hijack hands it, and the socket's writer,
+// which writes pre-built data frames directly (writeFrames). Both go through mu.
+//
+// The invariant that makes a mutex per Write enough: every Write the library
+// makes here is exactly one whole control frame. Its writeFrame (coder/websocket
+// v1.8.15, write.go) puts the header and the payload in the bufio.Writer and
+// flushes when the frame is final, which control frames always are; a control
+// payload is at most 125 bytes (a pong echoes a control payload the reader
+// refused above 125, a close reason over 123 bytes is replaced by a bare code, a
+// ping's is a counter), so a frame is at most 139 bytes and fits the empty
+// socketWriteBuffer: its Flush is one Write of the whole frame. (After a failed
+// write the bufio.Writer keeps its error and writes nothing more.) The library
+// never writes data messages: nothing here calls Conn.Write or Conn.Writer.
+//
+// Close is not guarded: the stall timer's CloseNow must cut a write that blocks
+// while holding mu.
+type wireConn struct {
+	net.Conn
+	mu sync.Mutex
+	// closeSent is set once the library wrote a close frame: no data frame may
+	// follow it (the library's own writes check the same).
+	closeSent bool
+}
+
+// Write is the library's: one whole control frame (see above).
+func (c *wireConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(p) > 0 && p[0]&0x0f == 0x8 { // opcode close
+		c.closeSent = true
+	}
+	return c.Conn.Write(p)
+}
+
+// writeFrames writes whole frames (see textFrame), a batch in one writev where the
+// connection supports it. frames may be shared with other sockets: it is only
+// read.
+func (c *wireConn) writeFrames(frames [][]byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		return net.ErrClosed
+	}
+	if len(frames) == 1 {
+		_, err := c.Conn.Write(frames[0])
+		return err
+	}
+	// net.Buffers consumes its elements as it writes: a copy of our own.
+	bufs := make(net.Buffers, len(frames))
+	copy(bufs, frames)
+	_, err := bufs.WriteTo(c.Conn)
+	return err
 }

@@ -1,13 +1,14 @@
 package hub
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 
 	"github.com/supportd/supportd/store"
 )
 
-// message is one server → client frame of the contract.
+// message is one server → client message of the contract.
 type message struct {
 	Type     string          `json:"type"`
 	ID       string          `json:"id,omitempty"`
@@ -16,13 +17,40 @@ type message struct {
 	Data     json.RawMessage `json:"data"`
 }
 
+// encode returns m as a complete WebSocket frame, ready for the wire (see
+// textFrame): every function here that produces a message returns one.
 func encode(m message) []byte {
 	if m.Data == nil {
 		m.Data = json.RawMessage("{}")
 	}
 	// Every field is a string, a time or raw JSON that was valid when stored.
 	b, _ := json.Marshal(m)
-	return b
+	return textFrame(b)
+}
+
+// textFrame frames payload as one final, unmasked text frame (RFC 6455 §5.2): the
+// FIN bit and opcode 0x1, then a 7-, 16- or 64-bit length, then the payload.
+// Server → client frames are never masked, so a frame is the same bytes for every
+// socket: it is built once per audience and written as is to each connection
+// (wireConn.writeFrames), bypassing the library's per-message write path.
+func textFrame(payload []byte) []byte {
+	n := len(payload)
+	var b []byte
+	switch {
+	case n <= 125:
+		b = make([]byte, 2, 2+n)
+		b[1] = byte(n)
+	case n <= 0xffff:
+		b = make([]byte, 4, 4+n)
+		b[1] = 126
+		binary.BigEndian.PutUint16(b[2:], uint16(n))
+	default:
+		b = make([]byte, 10, 10+n)
+		b[1] = 127
+		binary.BigEndian.PutUint64(b[2:], uint64(n))
+	}
+	b[0] = 0x80 | 0x1 // FIN, text
+	return append(b, payload...)
 }
 
 func control(typ string, data any) []byte {
@@ -34,8 +62,8 @@ func errorFrame(code, msg string) []byte {
 	return control("error", map[string]string{"code": code, "message": msg})
 }
 
-// frames is an event encoded once per audience: what a client's socket gets and
-// what a super admin's gets. They differ only for counts.
+// frames is an event encoded (and framed) once per audience: what a client's
+// socket gets and what a super admin's gets. They differ only for counts.
 type frames struct {
 	ev     store.Event
 	client []byte

@@ -36,10 +36,11 @@ const (
 type socket struct {
 	h       *Hub
 	conn    *websocket.Conn
+	wire    *wireConn // conn's connection: data frames are written here directly
 	caller  store.Caller
 	expires time.Time
-	queue   chan [][]byte
-	stall   *time.Timer // cuts the connection when a write takes too long
+	queue   chan [][]byte // batches of whole frames (see textFrame)
+	stall   *time.Timer   // cuts the connection when a write takes too long
 
 	// floor is the newest event id a replay already wrote; live events at or below
 	// it are skipped. Guarded by h.mu.
@@ -76,19 +77,18 @@ func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	return first
 }
 
-// writeFrames writes frames under one deadline: a peer that does not take them
-// within writeTimeout is cut. The deadline is one reusable timer per socket rather
-// than a context per frame: fanning one event out to 10,000 sockets, a per-frame
-// context and timer cost a good part of what the write itself costs.
+// writeFrames writes whole frames (see textFrame) under one deadline: a peer that
+// does not take them within writeTimeout is cut. The deadline is one reusable
+// timer per socket rather than a context per frame: fanning one event out to
+// 10,000 sockets, a per-frame context and timer cost a good part of what the write
+// itself costs. For the same reason the frames go to the connection directly, a
+// batch in one writev, not through the library's per-message path (its locks,
+// message writer, buffer copy and context checks): wireConn keeps them from
+// interleaving with the library's control frames.
 func (s *socket) writeFrames(frames ...[]byte) error {
 	s.stall.Reset(writeTimeout)
 	defer s.stall.Stop()
-	for _, b := range frames {
-		if err := s.conn.Write(context.Background(), websocket.MessageText, b); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.wire.writeFrames(frames)
 }
 
 // serve runs the socket until it closes: hello, reset, presence, replay, then live.

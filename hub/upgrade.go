@@ -47,7 +47,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+	hj := &smallBuffers{ResponseWriter: w}
+	conn, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
 		// full origins that the library's host patterns cannot express.
 		InsecureSkipVerify: true,
@@ -58,7 +59,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(maxInboundBytes)
 	s := &socket{
-		h: h, conn: conn, caller: caller, expires: expires,
+		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires,
 		queue: make(chan [][]byte, queueSize), done: make(chan struct{}),
 	}
 	if !h.track(s) {

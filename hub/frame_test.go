@@ -1,0 +1,229 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// framePayload checks that b is exactly one final, unmasked text frame with a
+// minimally encoded length (RFC 6455 §5.2) and returns its payload.
+func framePayload(t testing.TB, b []byte) []byte {
+	t.Helper()
+	n, hdr, err := parseFrame(b)
+	if err != nil {
+		t.Fatalf("frame % x…: %v", b[:min(len(b), 12)], err)
+	}
+	if b[0] != 0x81 {
+		t.Fatalf("frame starts with %#x, want 0x81 (FIN, text)", b[0])
+	}
+	if hdr+n != len(b) {
+		t.Fatalf("frame of %d bytes says %d of header and %d of payload", len(b), hdr, n)
+	}
+	return b[hdr:]
+}
+
+// parseFrame reads the header of an unmasked server frame: payload length and
+// header length.
+func parseFrame(b []byte) (n, hdr int, err error) {
+	if len(b) < 2 {
+		return 0, 0, errors.New("short header")
+	}
+	if b[0]&0x70 != 0 || b[1]&0x80 != 0 {
+		return 0, 0, errors.New("RSV bits or mask set")
+	}
+	switch l := int(b[1] & 0x7f); {
+	case l <= 125:
+		return l, 2, nil
+	case l == 126:
+		if len(b) < 4 {
+			return 0, 0, errors.New("short header")
+		}
+		n = int(binary.BigEndian.Uint16(b[2:]))
+		if n <= 125 {
+			return 0, 0, errors.New("16-bit length not minimal")
+		}
+		return n, 4, nil
+	default:
+		if len(b) < 10 {
+			return 0, 0, errors.New("short header")
+		}
+		n64 := binary.BigEndian.Uint64(b[2:])
+		if n64 <= 0xffff || n64>>63 != 0 {
+			return 0, 0, errors.New("64-bit length not minimal or too large")
+		}
+		return int(n64), 10, nil
+	}
+}
+
+var frameSizes = []int{0, 1, 125, 126, 127, 1000, 65535, 65536, 200_000}
+
+func TestTextFrameHeaders(t *testing.T) {
+	for _, n := range frameSizes {
+		p := bytes.Repeat([]byte{'x'}, n)
+		f := textFrame(p)
+		want := 2
+		if n > 0xffff {
+			want = 10
+		} else if n > 125 {
+			want = 4
+		}
+		if len(f) != want+n || !bytes.Equal(framePayload(t, f), p) {
+			t.Fatalf("%d bytes: got a frame of %d with header % x, want %d of header", n, len(f), f[:want], want)
+		}
+	}
+}
+
+// firstSocket waits for h's only socket to be served.
+func firstSocket(t *testing.T, h *Hub) *socket {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		h.mu.Lock()
+		for s := range h.admins {
+			h.mu.Unlock()
+			return s
+		}
+		h.mu.Unlock()
+	}
+	t.Fatal("no socket registered")
+	return nil
+}
+
+// The library's reader takes every length the direct writes produce, a batch
+// written at once (writev) included.
+func TestDirectFramesReadByTheLibrary(t *testing.T) {
+	h := newTestHub(t, &fakeLog{})
+	h.auth = agentAuth{}
+	c := dialHub(t, h, "")
+	c.SetReadLimit(1 << 20)
+	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
+		t.Fatalf("got %v (%v), want hello, presence", got, err)
+	}
+	s := firstSocket(t, h)
+	var batch [][]byte
+	for _, n := range frameSizes {
+		batch = append(batch, textFrame(bytes.Repeat([]byte{'y'}, n)))
+	}
+	s.send(batch)      // one writev
+	s.send(batch[7:8]) // one write
+	for i, n := range append(frameSizes, 65536) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		typ, b, err := c.Read(ctx)
+		cancel()
+		if err != nil || typ != websocket.MessageText || len(b) != n || bytes.Count(b, []byte{'y'}) != n {
+			t.Fatalf("frame %d: got type %v, %d bytes (%v), want text of %d", i, typ, len(b), err, n)
+		}
+	}
+}
+
+// recordConn records every Write made to the connection after the handshake.
+type recordConn struct {
+	net.Conn
+	mu     sync.Mutex
+	writes [][]byte
+}
+
+func (c *recordConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if !bytes.HasPrefix(p, []byte("HTTP/1.1 ")) {
+		c.writes = append(c.writes, bytes.Clone(p))
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+type recordListener struct {
+	net.Listener
+	conns chan *recordConn
+}
+
+func (l recordListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	rc := &recordConn{Conn: c}
+	l.conns <- rc
+	return rc, nil
+}
+
+// The library's control frames (pongs, the close) and the direct writes share the
+// connection: every Write must be whole frames, never a part of one, and nothing
+// may follow the close frame.
+func TestControlAndDataFramesNeverInterleave(t *testing.T) {
+	h := newTestHub(t, &fakeLog{})
+	h.auth = agentAuth{}
+	ts := httptest.NewUnstartedServer(h)
+	ln := recordListener{Listener: ts.Listener, conns: make(chan *recordConn, 1)}
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, strings.Replace(ts.URL, "http", "ws", 1), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	rc := <-ln.conns
+	s := firstSocket(t, h)
+
+	// The client reads (which answers nothing, but lets its pings complete) while
+	// the server writes batches and answers pings at the same time.
+	readDone := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				readDone <- err
+				return
+			}
+		}
+	}()
+	frame := textFrame(bytes.Repeat([]byte{'z'}, 100))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 200 {
+			s.send([][]byte{frame, frame, frame})
+			time.Sleep(100 * time.Microsecond)
+		}
+	})
+	for range 50 {
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	s.kill(websocket.StatusPolicyViolation, "slow consumer")
+	err = <-readDone
+	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		t.Fatalf("got %v, want close 1008", err)
+	}
+
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	counts := map[byte]int{}
+	for i, w := range rc.writes {
+		n, hdr, err := parseFrame(w)
+		if err != nil || hdr+n != len(w) {
+			t.Fatalf("write %d of %d bytes (% x…) is not one whole frame: %v", i, len(w), w[:min(len(w), 12)], err)
+		}
+		op := w[0] & 0x0f
+		counts[op]++
+		if op == 0x8 && i != len(rc.writes)-1 {
+			t.Fatalf("write %d is a close frame, but %d writes follow it", i, len(rc.writes)-1-i)
+		}
+	}
+	// hello, presence and 600 frames; a pong per ping; one close.
+	if counts[0x1] != 602 || counts[0xA] != 50 || counts[0x8] != 1 {
+		t.Fatalf("got %d text frames, %d pongs, %d close frames, want 602, 50, 1", counts[0x1], counts[0xA], counts[0x8])
+	}
+}
