@@ -19,6 +19,18 @@ const (
 	// 14 bytes of header and 125 of payload.
 	socketReadBuffer  = 512
 	socketWriteBuffer = 1024
+
+	// socketSendBuffer caps the kernel's send buffer of each socket (SO_SNDBUF;
+	// Linux doubles the value for its bookkeeping, and stops autotuning it). Left
+	// alone, Linux grows it up to net.ipv4.tcp_wmem's max (4 MiB by default) for a
+	// peer that does not read: such a socket absorbs megabytes before its queue in
+	// the hub fills, more than 10 s at 400 KB/s before it is cut as a slow
+	// consumer, and holds that much kernel memory meanwhile. 128 KiB bounds both
+	// (detection in about a second at that rate). The price is throughput per
+	// socket on a long round trip, at most about buffer/RTT — over 1 MB/s at
+	// 100 ms — far more than support traffic needs; a replay of 500 events just
+	// takes a few round trips more.
+	socketSendBuffer = 128 << 10
 )
 
 // smallBuffers hands the library the hijacked connection with smaller buffers,
@@ -38,6 +50,9 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
+	if tcp := tcpConn(conn); tcp != nil {
+		_ = tcp.SetWriteBuffer(socketSendBuffer)
+	}
 	// Keep anything the client sent right after its handshake.
 	var r io.Reader = conn
 	if n := brw.Reader.Buffered(); n > 0 {
@@ -46,6 +61,20 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.conn = &wireConn{Conn: conn}
 	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(r, socketReadBuffer), bufio.NewWriterSize(w.conn, socketWriteBuffer)), nil
+}
+
+// tcpConn is the TCP connection under c, or nil.
+func tcpConn(c net.Conn) *net.TCPConn {
+	for {
+		switch t := c.(type) {
+		case *net.TCPConn:
+			return t
+		case interface{ NetConn() net.Conn }: // *tls.Conn and the like
+			c = t.NetConn()
+		default:
+			return nil
+		}
+	}
 }
 
 // wireConn is the hijacked connection, shared by two writers that must never

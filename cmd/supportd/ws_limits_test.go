@@ -344,8 +344,8 @@ func TestWSSlowConsumerIsCutOthersGetEverything(t *testing.T) {
 			tk := wsTicketSeen(t, base, a, "small", normal)
 
 			// A ticket with 100 threads of 9,000 characters is ~2 MB of frames:
-			// three fill the TCP buffers (the server's send buffer grows to 4 MB) of
-			// the socket that does not read, and its writer blocks. Small replies
+			// three fill the TCP buffers (the server's send buffer is capped well
+			// below that) of the socket that does not read, and its writer blocks. Small replies
 			// then are one queued batch apiece: 64 of them fill its queue.
 			big := map[string]any{"title": "big", "category": "billing"}
 			var threads []any
