@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -150,5 +151,29 @@ func TestClientReplayIsScopedThenLive(t *testing.T) {
 	got, err = readFrames(c, 1)
 	if err != nil || got[0] != "thread.added:12" {
 		t.Fatalf("live: got %v (%v), want a's event 12", got, err)
+	}
+}
+
+// A replay larger than one write (replayWriteBytes) arrives whole and in order.
+func TestLargeReplayArrivesInOrder(t *testing.T) {
+	log := &fakeLog{}
+	data, _ := json.Marshal(map[string]string{"message": strings.Repeat("x", 1000)})
+	for range 300 { // ~300 KB: several writes
+		log.add("aaaaaaaaaaaaaaaaaaaaaaaa")
+		log.evs[len(log.evs)-1].Data = data
+	}
+	h := newTestHub(t, log)
+	h.auth = agentAuth{}
+	got, err := readFrames(dialHub(t, h, "lastEventId=0"), 302)
+	if err != nil {
+		t.Fatalf("got %d frames: %v", len(got), err)
+	}
+	for i, f := range got[2:] {
+		if want := "thread.added:" + strconv.Itoa(i+1); f != want {
+			t.Fatalf("frame %d: got %s, want %s", i+2, f, want)
+		}
+	}
+	if n := counterValue(h.metrics.replayed); n != 300 {
+		t.Fatalf("replayed: got %v, want 300", n)
 	}
 }

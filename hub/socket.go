@@ -25,6 +25,8 @@ const (
 	// may take.
 	pingInterval = 25 * time.Second
 	pingTimeout  = 10 * time.Second
+	// replayWriteBytes bounds one write of a replay (see replay).
+	replayWriteBytes = 64 << 10
 
 	// Close codes of the contract.
 	statusTokenExpired websocket.StatusCode = 4001
@@ -251,13 +253,35 @@ func (s *socket) replay(ctx context.Context, after int64) error {
 		if err != nil {
 			return err
 		}
+		// The page goes out in writes of several frames (one writev each), each at
+		// most replayWriteBytes unless one frame alone is larger. Each write has
+		// writeTimeout: a replaying peer must take 64 KiB in 5 s (13 KB/s), where
+		// one write per frame asked that of single frames only.
+		var batch [][]byte
+		size := 0
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			if err := s.writeFrames(batch...); err != nil {
+				return err
+			}
+			s.h.metrics.replayed.Add(float64(len(batch)))
+			batch, size = batch[:0], 0
+			return nil
+		}
 		for _, ev := range evs {
 			if b := encodeEvent(ev).forCaller(s.caller); b != nil {
-				if err := s.writeFrames(b); err != nil {
-					return err
+				if size > 0 && size+len(b) > replayWriteBytes {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
-				s.h.metrics.replayed.Inc()
+				batch, size = append(batch, b), size+len(b)
 			}
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		if len(evs) > 0 {
 			after = evs[len(evs)-1].ID
