@@ -48,35 +48,70 @@ type rawConn struct {
 	ended   atomic.Bool
 }
 
-// poller waits on every raw socket of the run with epoll and reads them.
+// poller reads every raw socket of the run: a few loops, each waiting with its own
+// epoll instance on its share of the sockets. A socket belongs to one loop, so the
+// loops need no one-shot re-arming (a syscall per frame) to stay off each other.
 type poller struct {
-	epfd  int
-	mu    sync.Mutex
-	conns map[int32]*rawConn
-	stop  atomic.Bool
+	loops []*epollLoop
+	next  atomic.Uint64
 	wg    sync.WaitGroup
 }
 
+type epollLoop struct {
+	epfd  int
+	mu    sync.Mutex
+	conns map[int32]*rawConn
+	stop  *atomic.Bool
+}
+
 func newPoller(loops int) (*poller, error) {
-	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("epoll: %w", err)
-	}
-	p := &poller{epfd: epfd, conns: map[int32]*rawConn{}}
+	p := &poller{}
+	stop := &atomic.Bool{}
 	for range max(1, loops) {
-		p.wg.Go(p.loop)
+		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("epoll: %w", err)
+		}
+		l := &epollLoop{epfd: epfd, conns: map[int32]*rawConn{}, stop: stop}
+		p.loops = append(p.loops, l)
+		p.wg.Go(l.run)
 	}
 	return p, nil
 }
 
-// close stops the loops (within their 100 ms wait) and closes the epoll instance.
+// close stops the loops (within their 100 ms wait) and closes the epoll instances.
 func (p *poller) close() {
-	p.stop.Store(true)
+	if len(p.loops) > 0 {
+		p.loops[0].stop.Store(true)
+	}
 	p.wg.Wait()
-	syscall.Close(p.epfd)
+	for _, l := range p.loops {
+		syscall.Close(l.epfd)
+	}
 }
 
-func (p *poller) loop() {
+// add hands rc to a loop after the frames that came with the handshake's answer.
+func (p *poller) add(rc *rawConn, early []byte) error {
+	l := p.loops[p.next.Add(1)%uint64(len(p.loops))]
+	if len(early) > 0 && !rc.consume(early, time.Now()) {
+		rc.end(l, io.EOF)
+		return nil
+	}
+	l.mu.Lock()
+	l.conns[int32(rc.fd)] = rc
+	l.mu.Unlock()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP, Fd: int32(rc.fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, rc.fd, &ev); err != nil {
+		l.mu.Lock()
+		delete(l.conns, int32(rc.fd))
+		l.mu.Unlock()
+		return fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return nil
+}
+
+func (p *epollLoop) run() {
 	events := make([]syscall.EpollEvent, 128)
 	buf := make([]byte, 64<<10)
 	for !p.stop.Load() {
@@ -93,35 +128,16 @@ func (p *poller) loop() {
 			rc := p.conns[ev.Fd]
 			p.mu.Unlock()
 			if rc != nil {
-				// EPOLLONESHOT: only this loop reads rc until it re-arms it.
 				rc.readable(p, buf)
 			}
 		}
 	}
 }
 
-// add registers rc after the frames that came with the handshake's answer.
-func (p *poller) add(rc *rawConn, early []byte) error {
-	if len(early) > 0 && !rc.consume(early, time.Now()) {
-		rc.end(p, io.EOF)
-		return nil
-	}
-	p.mu.Lock()
-	p.conns[int32(rc.fd)] = rc
-	p.mu.Unlock()
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(rc.fd)}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, rc.fd, &ev); err != nil {
-		p.mu.Lock()
-		delete(p.conns, int32(rc.fd))
-		p.mu.Unlock()
-		return fmt.Errorf("epoll_ctl: %w", err)
-	}
-	return nil
-}
-
-// readable reads what rc has (one read: a frame of a broadcast is one segment),
-// handles every whole frame and re-arms rc.
-func (rc *rawConn) readable(p *poller, buf []byte) {
+// readable reads what rc has (one read: a frame of a broadcast is one segment; what
+// a full buffer leaves, the level-triggered epoll reports again) and handles every
+// whole frame.
+func (rc *rawConn) readable(p *epollLoop, buf []byte) {
 	n, err := syscall.Read(rc.fd, buf)
 	switch {
 	case n > 0:
@@ -135,11 +151,6 @@ func (rc *rawConn) readable(p *poller, buf []byte) {
 		return
 	default: // n == 0: the server closed the connection
 		rc.end(p, io.EOF)
-		return
-	}
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(rc.fd)}
-	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, rc.fd, &ev); err != nil {
-		rc.end(p, err)
 	}
 }
 
@@ -233,7 +244,7 @@ func (rc *rawConn) shutdown() {
 }
 
 // end closes the connection once and tells the scenario.
-func (rc *rawConn) end(p *poller, err error) {
+func (rc *rawConn) end(p *epollLoop, err error) {
 	if rc.ended.Swap(true) {
 		return
 	}
