@@ -2,6 +2,9 @@ package hub
 
 import (
 	"encoding/json"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/supportd/supportd/pubsub"
@@ -10,7 +13,8 @@ import (
 
 // deliver fans a run of consecutive events out to the sockets in scope and moves
 // the cursor past them. Encoding happens before the lock; under it, each socket gets
-// one non-blocking send of its frames (a full queue cuts that socket, never waits).
+// one non-blocking send of its frames (a direct write, or its queue: a full queue
+// cuts that socket, never waits; see push and sendAllLocked).
 func (h *Hub) deliver(evs []store.Event) {
 	if len(evs) == 0 {
 		return
@@ -31,22 +35,24 @@ func (h *Hub) deliver(evs []store.Event) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	out := h.outbox[:0]
 	for s := range h.admins {
 		if s.floor < first {
-			s.send(admin)
+			out = append(out, parcel{s, admin})
 		} else {
-			s.send(pick(enc, s))
+			out = append(out, parcel{s, pick(enc, s)})
 		}
 	}
 	for client, frames := range byClient {
 		for s := range h.clients[client] {
 			if s.floor < first {
-				s.send(frames)
+				out = append(out, parcel{s, frames})
 			} else {
-				s.send(pick(enc, s))
+				out = append(out, parcel{s, pick(enc, s)})
 			}
 		}
 	}
+	h.sendAllLocked(out)
 	h.cursor = evs[len(evs)-1].ID
 	h.metrics.events.Add(float64(len(evs)))
 }
@@ -80,16 +86,65 @@ func (h *Hub) fanOutTyping(m pubsub.Ephemeral) {
 	frame := [][]byte{b}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	out := h.outbox[:0]
 	for s := range h.admins {
 		if s.caller.ID != m.From {
-			s.send(frame)
+			out = append(out, parcel{s, frame})
 		}
 	}
 	for s := range h.clients[m.ClientID] {
 		if s.caller.ID != m.From {
-			s.send(frame)
+			out = append(out, parcel{s, frame})
 		}
 	}
+	h.sendAllLocked(out)
+}
+
+// parcel is what one socket gets of one fan-out.
+type parcel struct {
+	s      *socket
+	frames [][]byte
+}
+
+// fanOutPerWorker is the fewest sockets worth another goroutine in sendAllLocked.
+const fanOutPerWorker = 128
+
+// sendAllLocked sends each parcel to its socket, under h.mu, and keeps out's array
+// for the next fan-out. Sends mostly write to the connection directly (see push),
+// so with many sockets they are spread over up to GOMAXPROCS goroutines, each
+// taking its own contiguous share: one goroutine would write on one core only.
+// Each socket appears once in out and is sent to by exactly one goroutine, and
+// all of them are done before this returns, still under h.mu: fan-outs stay
+// serialized, so every socket gets them in order. The goroutines live only
+// within the call (no pool to stop).
+func (h *Hub) sendAllLocked(out []parcel) {
+	workers := min(runtime.GOMAXPROCS(0), len(out)/fanOutPerWorker)
+	if workers <= 1 {
+		h.metrics.addDirect(sendParcels(out))
+	} else {
+		share := (len(out) + workers - 1) / workers
+		var wg sync.WaitGroup
+		var direct atomic.Int64
+		for lo := share; lo < len(out); lo += share {
+			part := out[lo:min(lo+share, len(out))]
+			wg.Go(func() { direct.Add(int64(sendParcels(part))) })
+		}
+		n := sendParcels(out[:share])
+		wg.Wait()
+		h.metrics.addDirect(n + int(direct.Load()))
+	}
+	clear(out) // let the sockets and frames go
+	h.outbox = out[:0]
+}
+
+// sendParcels pushes each parcel (see push) and returns how many frames were
+// written directly.
+func sendParcels(out []parcel) int {
+	n := 0
+	for _, p := range out {
+		n += p.s.push(p.frames)
+	}
+	return n
 }
 
 func typingMessage(c store.Caller, ticketID, clientID store.ID, instance string) pubsub.Ephemeral {

@@ -202,6 +202,18 @@ func TestControlAndDataFramesNeverInterleave(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	// Killing a socket drops what its queue still holds: wait for the writer.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.wmu.Lock()
+		pending := s.pending
+		s.wmu.Unlock()
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d batches still queued", pending)
+		}
+	}
 	s.kill(websocket.StatusPolicyViolation, "slow consumer")
 	err = <-readDone
 	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {

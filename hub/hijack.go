@@ -60,6 +60,12 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
 	}
 	w.conn = &wireConn{Conn: conn}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		// Only a bare TCP connection: under TLS the frames would need sealing.
+		if raw, err := tcp.SyscallConn(); err == nil {
+			w.conn.initDirect(raw)
+		}
+	}
 	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(r, socketReadBuffer), bufio.NewWriterSize(w.conn, socketWriteBuffer)), nil
 }
 
@@ -93,6 +99,9 @@ func tcpConn(c net.Conn) *net.TCPConn {
 // write the bufio.Writer keeps its error and writes nothing more.) The library
 // never writes data messages: nothing here calls Conn.Write or Conn.Writer.
 //
+// A third writer, the fan-out's direct write (tryWriteFrames), takes mu only with
+// TryLock, and never blocks while holding it.
+//
 // Close is not guarded: the stall timer's CloseNow must cut a write that blocks
 // while holding mu.
 type wireConn struct {
@@ -101,12 +110,21 @@ type wireConn struct {
 	// closeSent is set once the library wrote a close frame: no data frame may
 	// follow it (the library's own writes check the same).
 	closeSent bool
+	// cut is set when a direct write left part of a frame on the wire: nothing
+	// more may be written after it, by anyone; the connection is closed.
+	cut bool
+	// direct is the state of direct writes, guarded by mu (see direct_linux.go);
+	// its zero value allows none.
+	direct directWriter
 }
 
 // Write is the library's: one whole control frame (see above).
 func (c *wireConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.cut {
+		return 0, net.ErrClosed
+	}
 	if len(p) > 0 && p[0]&0x0f == 0x8 { // opcode close
 		c.closeSent = true
 	}
@@ -119,7 +137,7 @@ func (c *wireConn) Write(p []byte) (int, error) {
 func (c *wireConn) writeFrames(frames [][]byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closeSent {
+	if c.closeSent || c.cut {
 		return net.ErrClosed
 	}
 	if len(frames) == 1 {
@@ -132,3 +150,12 @@ func (c *wireConn) writeFrames(frames [][]byte) error {
 	_, err := bufs.WriteTo(c.Conn)
 	return err
 }
+
+// directResult is what tryWriteFrames did.
+type directResult int
+
+const (
+	directNone directResult = iota // nothing written: hand the frames to the writer
+	directAll                      // every frame written
+	directCut                      // part of a frame written: the connection is closed
+)

@@ -89,6 +89,7 @@ type Hub struct {
 	agents  map[store.ID]agent   // super admins with sockets here
 	all     map[*socket]struct{} // every socket, registered or still replaying
 	online  []store.Person       // presence across instances, as last read
+	outbox  []parcel             // a fan-out's parcels, reused (see sendAllLocked)
 	closing bool
 
 	inbox      chan []store.Event

@@ -6,6 +6,7 @@ type metrics struct {
 	open          *prometheus.GaugeVec
 	events        prometheus.Counter
 	delivered     prometheus.Counter
+	direct        prometheus.Counter
 	dropped       prometheus.Counter
 	slow          prometheus.Counter
 	replayed      prometheus.Counter
@@ -24,6 +25,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"role"}),
 		events:        counter("events_dispatched_total", "Events fanned out by this instance's hub."),
 		delivered:     counter("frames_delivered_total", "Event frames written to sockets."),
+		direct:        counter("frames_written_directly_total", "Event frames the fan-out wrote itself, without waking the socket's writer (part of frames_delivered_total)."),
 		dropped:       counter("frames_dropped_total", "Frames dropped because a socket's queue was full."),
 		slow:          counter("slow_disconnects_total", "Sockets closed as slow consumers."),
 		replayed:      counter("replayed_total", "Events written to resuming sockets from the event log."),
@@ -32,7 +34,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		resubscribes:  counter("resubscribes_total", "Subscriptions restarted because they were silent while the log moved."),
 	}
 	if reg != nil {
-		reg.MustRegister(m.open, m.events, m.delivered, m.dropped, m.slow, m.replayed, m.caughtUp, m.subscriptions, m.resubscribes)
+		reg.MustRegister(m.open, m.events, m.delivered, m.direct, m.dropped, m.slow, m.replayed, m.caughtUp, m.subscriptions, m.resubscribes)
 	}
 	return m
+}
+
+// addDirect counts frames the fan-out wrote itself (see push).
+func (m *metrics) addDirect(n int) {
+	if n > 0 {
+		m.delivered.Add(float64(n))
+		m.direct.Add(float64(n))
+	}
 }

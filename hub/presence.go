@@ -114,13 +114,16 @@ func (h *Hub) refreshPresence(ctx context.Context) {
 	}
 	h.online = online
 	admin, client := h.presenceFramesLocked()
+	forAdmin, forClient := [][]byte{admin}, [][]byte{client}
+	out := h.outbox[:0]
 	for s := range h.all {
 		if s.caller.IsSuperAdmin() {
-			s.send([][]byte{admin})
+			out = append(out, parcel{s, forAdmin})
 		} else {
-			s.send([][]byte{client})
+			out = append(out, parcel{s, forClient})
 		}
 	}
+	h.sendAllLocked(out)
 }
 
 // presenceFrame is the presence message for a socket of c, as of now.

@@ -62,6 +62,7 @@ func (h *Hub) register(s *socket, after int64) bool {
 
 func (h *Hub) addLocked(s *socket, floor int64) {
 	s.floor = floor
+	s.setLive(true)
 	if s.caller.IsSuperAdmin() {
 		h.admins[s] = struct{}{}
 		a := h.agents[s.caller.ID]
@@ -85,6 +86,7 @@ func (h *Hub) addLocked(s *socket, floor int64) {
 func (h *Hub) unregister(s *socket) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	s.setLive(false)
 	if s.caller.IsSuperAdmin() {
 		if _, ok := h.admins[s]; ok {
 			delete(h.admins, s)

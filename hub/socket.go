@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -48,25 +49,94 @@ type socket struct {
 	// it are skipped. Guarded by h.mu.
 	floor int64
 
+	// wmu orders every producer's frames for this socket (see push): deliver,
+	// fanOutTyping and refreshPresence (under h.mu, possibly on a fan-out worker)
+	// and the reader's answers all go through it.
+	wmu sync.Mutex
+	// pending counts the batches handed to the writer and not yet written by it:
+	// queued, or being written. The writer decrements it only once a batch is
+	// wholly written (never after a failed write: the wire may hold part of that
+	// batch, so nothing may be written directly after it). Guarded by wmu.
+	pending int
+	// live is set when the socket registers for the fan-out (addLocked), after
+	// its writer wrote hello, presence and the replay, and cleared when it
+	// unregisters, after its writer returned. Guarded by wmu.
+	live bool
+
 	done   chan struct{}
+	dead   atomic.Bool // done is closed: a cheaper test of it, for push
 	once   sync.Once
 	code   websocket.StatusCode
 	reason string
 }
 
-// send queues frames without blocking: a full queue cuts the socket.
+// send hands frames to the socket without blocking (see push), and counts those
+// it wrote itself as delivered.
 func (s *socket) send(frames [][]byte) {
+	s.h.metrics.addDirect(s.push(frames))
+}
+
+// push writes frames on the connection directly when it safely can, and queues
+// them for the writer otherwise; a full queue cuts the socket. It returns how many
+// frames it wrote (the caller counts them as delivered; the writer counts the
+// ones it writes).
+//
+// A direct write skips waking the writer goroutine, most of what a frame costs
+// besides the write itself when one event goes to 10,000 sockets. It is safe when
+// nothing written or to be written for this socket can come before it:
+//
+//   - live: the writer finished start (hello, reset, presence, replay: all written
+//     before addLocked sets live, under h.mu and wmu), and the socket has not
+//     unregistered (which it does once its writer returned, before the close);
+//   - pending == 0: the writer holds no batch, queued or half written. Every
+//     producer goes through wmu, so the frames of one producer reach the wire in
+//     the order it sent them, and each batch either goes out here, whole, before
+//     wmu is released, or joins the queue behind every batch still pending;
+//   - the socket is not killed (its writer is about to send a close frame, and
+//     an expired token gets no event after its expiry);
+//   - tryWriteFrames' own conditions: wireConn.mu is free (so a control frame of
+//     the library, or a batch of the writer, never interleaves with the frames),
+//     the kernel's send queue is empty and the batch small.
+//
+// Lock order: h.mu, then wmu; wireConn.mu is only tried under wmu, and the writer
+// never holds it while waiting for wmu.
+func (s *socket) push(frames [][]byte) int {
 	if len(frames) == 0 {
-		return
+		return 0
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.pending == 0 && s.live && !s.dead.Load() && s.wire != nil {
+		switch s.wire.tryWriteFrames(frames) {
+		case directAll:
+			return len(frames)
+		case directCut:
+			// Half a frame is on the wire and the connection is closed: the
+			// socket is as gone as one whose queue overflowed.
+			s.h.metrics.dropped.Add(float64(len(frames)))
+			if s.kill(websocket.StatusPolicyViolation, "slow consumer") {
+				s.h.metrics.slow.Inc()
+			}
+			return 0
+		}
 	}
 	select {
 	case s.queue <- frames:
+		s.pending++
 	default:
 		s.h.metrics.dropped.Add(float64(len(frames)))
 		if s.kill(websocket.StatusPolicyViolation, "slow consumer") {
 			s.h.metrics.slow.Inc()
 		}
 	}
+	return 0
+}
+
+// setLive marks the socket registered for the fan-out, or no longer (see push).
+func (s *socket) setLive(live bool) {
+	s.wmu.Lock()
+	s.live = live
+	s.wmu.Unlock()
 }
 
 // kill asks the socket to close with code and reason; the first reason wins.
@@ -74,6 +144,7 @@ func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	first := false
 	s.once.Do(func() {
 		s.code, s.reason, first = code, reason, true
+		s.dead.Store(true)
 		close(s.done)
 	})
 	return first
@@ -166,8 +237,11 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 			timer.Reset(time.Until(minTime(nextPing, s.expires)))
 		case frames := <-s.queue:
 			if err := s.writeFrames(frames...); err != nil {
-				return err
+				return err // pending stays counted: see push
 			}
+			s.wmu.Lock()
+			s.pending--
+			s.wmu.Unlock()
 			s.h.metrics.delivered.Add(float64(len(frames)))
 		}
 	}

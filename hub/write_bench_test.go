@@ -102,6 +102,7 @@ func BenchmarkFanOut(b *testing.B) {
 			data, _ := json.Marshal(map[string]string{"message": strings.Repeat("x", 300)})
 			next := h.cursorNow() + 1
 			base := counterValue(h.metrics.delivered)
+			direct0 := counterValue(h.metrics.direct)
 			b.ResetTimer()
 			user0, sys0 := cpuTime()
 			t0 := time.Now()
@@ -124,6 +125,8 @@ func BenchmarkFanOut(b *testing.B) {
 			// System time is mostly the write(2) itself; user time is what the
 			// server's own code and the runtime add to it (and the peers' reads).
 			b.ReportMetric(float64((user-user0).Nanoseconds())/frames, "user-ns/frame")
+			// The share of frames the fan-out wrote itself (see socket.push).
+			b.ReportMetric(100*(counterValue(h.metrics.direct)-direct0)/frames, "direct-%")
 			if got := counterValue(h.metrics.slow); got != 0 {
 				b.Fatalf("%v sockets cut as slow", got)
 			}

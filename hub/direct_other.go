@@ -1,0 +1,13 @@
+//go:build !linux
+
+package hub
+
+import "syscall"
+
+// directWriter allows no direct writes off Linux: every batch goes through the
+// socket's writer.
+type directWriter struct{}
+
+func (c *wireConn) initDirect(syscall.RawConn) {}
+
+func (c *wireConn) tryWriteFrames([][]byte) directResult { return directNone }
