@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -310,17 +311,17 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s := firstSocket(t, h)
-	got := make(chan int, 1)
+	var got atomic.Int64
+	readErr := make(chan error, 1)
 	go func() {
-		n := 0
 		for {
 			_, b, err := c.Read(ctx)
 			if err != nil {
-				got <- n
+				readErr <- err
 				return
 			}
 			if bytes.Equal(b, bytes.Repeat([]byte{'z'}, 100)) {
-				n++
+				got.Add(1)
 			}
 		}
 	}()
@@ -338,12 +339,13 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if !eventually(5*time.Second, func() bool { return counterValue(h.metrics.delivered) == 600 }) {
-		t.Fatalf("%v of 600 frames delivered", counterValue(h.metrics.delivered))
+	if !eventually(5*time.Second, func() bool { return got.Load() == 600 }) {
+		t.Fatalf("client read %d of 600 frames (%v delivered)", got.Load(), counterValue(h.metrics.delivered))
 	}
-	c.Close(websocket.StatusNormalClosure, "")
-	if n := <-got; n != 600 {
-		t.Fatalf("client read %d of 600 frames", n)
+	select {
+	case err := <-readErr:
+		t.Fatalf("client: %v", err)
+	default:
 	}
 	t.Logf("%v of 600 frames written directly", counterValue(h.metrics.direct))
 	if counterValue(h.metrics.direct) == 0 {
