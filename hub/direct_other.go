@@ -11,3 +11,5 @@ type directWriter struct{}
 func (c *wireConn) initDirect(syscall.RawConn) {}
 
 func (c *wireConn) tryWriteFrames([][]byte) directResult { return directNone }
+
+func (d *directWriter) wroteOther() {}

@@ -128,6 +128,7 @@ func (c *wireConn) Write(p []byte) (int, error) {
 	if len(p) > 0 && p[0]&0x0f == 0x8 { // opcode close
 		c.closeSent = true
 	}
+	c.direct.wroteOther()
 	return c.Conn.Write(p)
 }
 
@@ -140,6 +141,7 @@ func (c *wireConn) writeFrames(frames [][]byte) error {
 	if c.closeSent || c.cut {
 		return net.ErrClosed
 	}
+	c.direct.wroteOther()
 	if len(frames) == 1 {
 		_, err := c.Conn.Write(frames[0])
 		return err
