@@ -81,16 +81,17 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *metrics
 
-	mu      sync.Mutex
-	cursor  int64 // id of the newest event fanned out
-	admins  map[*socket]struct{}
-	clients map[store.ID]map[*socket]struct{}
-	perUser map[store.ID]int
-	agents  map[store.ID]agent   // super admins with sockets here
-	all     map[*socket]struct{} // every socket, registered or still replaying
-	online  []store.Person       // presence across instances, as last read
-	outbox  []parcel             // a fan-out's parcels, reused (see sendAllLocked)
-	closing bool
+	mu            sync.Mutex
+	cursor        int64 // id of the newest event fanned out
+	admins        map[*socket]struct{}
+	clients       map[store.ID]map[*socket]struct{}
+	perUser       map[store.ID]int
+	agents        map[store.ID]agent   // super admins with sockets here
+	all           map[*socket]struct{} // every socket, registered or still replaying
+	online        []store.Person       // presence across instances, as last read
+	presenceCache *presenceFrames      // frames of online, nil until needed after a change
+	outbox        []parcel             // a fan-out's parcels, reused (see sendAllLocked)
+	closing       bool
 
 	inbox      chan []store.Event
 	catchUp    chan struct{}

@@ -113,6 +113,7 @@ func (h *Hub) refreshPresence(ctx context.Context) {
 		return
 	}
 	h.online = online
+	h.presenceCache = nil
 	admin, client := h.presenceFramesLocked()
 	forAdmin, forClient := [][]byte{admin}, [][]byte{client}
 	out := h.outbox[:0]
@@ -137,11 +138,24 @@ func (h *Hub) presenceFrame(c store.Caller) []byte {
 	return client
 }
 
+// presenceFramesLocked returns the presence frames for the current list, built once
+// per change: every socket that opens gets one, and with thousands of agents online
+// the list is tens of KiB, so a wave of connects would otherwise build (and leave as
+// garbage) one list per socket.
 func (h *Hub) presenceFramesLocked() (admin, client []byte) {
-	online := h.online
-	if online == nil {
-		online = []store.Person{}
+	if h.presenceCache == nil {
+		online := h.online
+		if online == nil {
+			online = []store.Person{}
+		}
+		h.presenceCache = &presenceFrames{
+			admin:  control("presence", map[string]any{"online": online}),
+			client: control("presence", map[string]int{"agentsOnline": len(online)}),
+		}
 	}
-	return control("presence", map[string]any{"online": online}),
-		control("presence", map[string]int{"agentsOnline": len(online)})
+	return h.presenceCache.admin, h.presenceCache.client
 }
+
+// presenceFrames are the presence frames of one list, shared read-only by every
+// socket they are sent to.
+type presenceFrames struct{ admin, client []byte }
