@@ -14,46 +14,50 @@ import (
 // loadThreads reads the threads of the given tickets in one query, each ticket's
 // oldest first. Thread.Client is left for the caller to fill: it is the ticket's client.
 func loadThreads(ctx context.Context, q querier, ticketIDs []store.ID) (map[store.ID][]store.Thread, error) {
-	rows, err := q.Query(ctx, `
+	out := make(map[store.ID][]store.Thread, len(ticketIDs))
+	b := &pgx.Batch{}
+	queueThreads(b, ticketIDs, out)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, wrap("threads", err)
+	}
+	return out, nil
+}
+
+// queueThreads is loadThreads as one statement of a batch, filling out.
+func queueThreads(b *pgx.Batch, ticketIDs []store.ID, out map[store.ID][]store.Thread) {
+	b.Queue(`
 		SELECT th.id, th.ticket_id, th.message, th.seen_at, th.super_admin_id,
 		       coalesce(ps.name, ''), th.attachments, th.created_at, th.updated_at
 		  FROM threads th
 		  LEFT JOIN people ps ON ps.id = th.super_admin_id
 		 WHERE th.ticket_id = ANY($1)
-		 ORDER BY th.ticket_id, th.created_at, th.seq`, ticketIDs)
-	if err != nil {
-		return nil, wrap("threads", err)
-	}
-	out := make(map[store.ID][]store.Thread, len(ticketIDs))
-	for rows.Next() {
-		var (
-			th               store.Thread
-			seen             *time.Time
-			superID          *store.ID
-			superName        string
-			attachments      []string
-			created, updated time.Time
-		)
-		if err := rows.Scan(&th.ID, &th.TicketID, &th.Message, &seen, &superID, &superName,
-			&attachments, &created, &updated); err != nil {
-			rows.Close()
-			return nil, wrap("threads", err)
+		 ORDER BY th.ticket_id, th.created_at, th.seq`, ticketIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				th               store.Thread
+				seen             *time.Time
+				superID          *store.ID
+				superName        string
+				attachments      []string
+				created, updated time.Time
+			)
+			if err := rows.Scan(&th.ID, &th.TicketID, &th.Message, &seen, &superID, &superName,
+				&attachments, &created, &updated); err != nil {
+				return wrap("threads", err)
+			}
+			if seen != nil {
+				at := store.At(*seen)
+				th.SeenAt = &at
+			}
+			if superID != nil {
+				th.SuperAdmin = &store.Person{ID: *superID, Name: superName}
+			}
+			th.Attachments = toIDs(attachments)
+			th.CreatedAt, th.UpdatedAt = store.At(created), store.At(updated)
+			out[th.TicketID] = append(out[th.TicketID], th)
 		}
-		if seen != nil {
-			at := store.At(*seen)
-			th.SeenAt = &at
-		}
-		if superID != nil {
-			th.SuperAdmin = &store.Person{ID: *superID, Name: superName}
-		}
-		th.Attachments = toIDs(attachments)
-		th.CreatedAt, th.UpdatedAt = store.At(created), store.At(updated)
-		out[th.TicketID] = append(out[th.TicketID], th)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("threads", err)
-	}
-	return out, nil
+		return wrap("threads", rows.Err())
+	})
 }
 
 // withClient sets the ticket's client on its threads, and never returns nil so that a

@@ -24,6 +24,7 @@ const (
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // scanTicket reads one row of ticketColumns, with Unread set for c from the counter
@@ -59,23 +60,32 @@ func (db *DB) Ticket(ctx context.Context, c store.Caller, id store.ID) (store.Ti
 	return getTicket(ctx, db.pool, c, id, false)
 }
 
-// getTicket reads a ticket the caller may see, with its threads; with lock it holds the
-// ticket's row until the transaction ends, so that concurrent writers take turns.
+// getTicket reads a ticket the caller may see, with its threads, in one round trip;
+// with lock it holds the ticket's row until the transaction ends, so that concurrent
+// writers take turns (the threads are read after the lock is granted: a batch's
+// statements run in order).
 func getTicket(ctx context.Context, q querier, c store.Caller, id store.ID, lock bool) (store.Ticket, error) {
 	sql := `SELECT ` + ticketColumns + ` FROM ` + ticketFrom + ` WHERE t.id = $1`
 	if lock {
 		sql += ` FOR UPDATE OF t`
 	}
-	t, err := scanTicket(q.QueryRow(ctx, sql, id), c)
-	if err != nil {
-		return store.Ticket{}, notFound("ticket", err)
+	var (
+		t       store.Ticket
+		missing bool
+		threads = map[store.ID][]store.Thread{}
+	)
+	b := &pgx.Batch{}
+	b.Queue(sql, id).QueryRow(func(row pgx.Row) error {
+		var err error
+		t, err = scanTicket(row, c)
+		return absent("ticket", err, &missing)
+	})
+	queueThreads(b, []store.ID{id}, threads)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return store.Ticket{}, wrap("ticket", err)
 	}
-	if !store.Visible(c, t.Client.ID) {
+	if missing || !store.Visible(c, t.Client.ID) {
 		return store.Ticket{}, store.ErrNotFound
-	}
-	threads, err := loadThreads(ctx, q, []store.ID{t.ID})
-	if err != nil {
-		return store.Ticket{}, err
 	}
 	t.Threads = withClient(threads[t.ID], t.Client)
 	return t, nil
