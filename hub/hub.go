@@ -59,6 +59,10 @@ type Config struct {
 	Instance string
 	// CheckOrigin says whether a browser origin may open a socket.
 	CheckOrigin func(origin, host string) bool
+	// PingInterval and PingTimeout set the heartbeat (0: 25 s and 10 s): a ping
+	// every PingInterval, and a socket whose pong does not come within
+	// PingTimeout is closed.
+	PingInterval, PingTimeout time.Duration
 }
 
 // Deps are the parts the hub uses, built in cmd.

@@ -21,11 +21,12 @@ const (
 	queueSize = 32
 	// writeTimeout bounds the write of one batch: a peer that takes longer is gone.
 	writeTimeout = 5 * time.Second
-	// pingInterval keeps idle sockets alive through proxies (nginx closes after 60 s
-	// of silence by default) and finds dead peers; pingTimeout is how long a pong
+	// defaultPingInterval keeps idle sockets alive through proxies (nginx closes
+	// after 60 s of silence by default) and finds dead peers; defaultPingTimeout is
+	// how long a pong
 	// may take.
-	pingInterval = 25 * time.Second
-	pingTimeout  = 10 * time.Second
+	defaultPingInterval = 25 * time.Second
+	defaultPingTimeout  = 10 * time.Second
 	// replayWriteBytes bounds one write of a replay (see replay).
 	replayWriteBytes = 64 << 10
 
@@ -44,6 +45,8 @@ type socket struct {
 	expires time.Time
 	queue   chan [][]byte // batches of whole frames (see textFrame)
 	stall   *time.Timer   // cuts the connection when a write takes too long
+	// lastPong is when the last pong came (unix ns), set by the library's reader.
+	lastPong *atomic.Int64
 
 	// floor is the newest event id a replay already wrote; live events at or below
 	// it are skipped. Guarded by h.mu.
@@ -209,10 +212,26 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 	if err := s.start(ctx, lastEventID); err != nil {
 		return err
 	}
-	// One timer serves both the heartbeat and the token's expiry, to keep the
-	// loop's select small: it runs once per frame batch on every socket.
-	nextPing := time.Now().Add(pingInterval)
-	timer := time.NewTimer(time.Until(minTime(nextPing, s.expires)))
+	// One timer serves the heartbeat, the pong's deadline and the token's expiry,
+	// to keep the loop's select small: it runs once per frame batch on every socket.
+	//
+	// The ping is a frame written like the data, and the writer goes on at once:
+	// the reader notes the pong (lastPong), and the writer looks at pongDue. The
+	// library's Ping would hold the writer for the round trip and cost a context,
+	// a channel and two wake-ups per ping; with 10,000 sockets opened within
+	// seconds of each other, their pings come in waves.
+	interval, timeout := s.h.pingTimes()
+	nextPing := time.Now().Add(interval)
+	var pingSent int64 // unix ns of the ping awaiting its pong, 0 when none
+	var pongDue time.Time
+	// One ping at a time: while one awaits its pong, the next waits too.
+	wake := func() time.Time {
+		if pingSent != 0 {
+			return minTime(pongDue, s.expires)
+		}
+		return minTime(nextPing, s.expires)
+	}
+	timer := time.NewTimer(time.Until(wake()))
 	defer timer.Stop()
 	for {
 		select {
@@ -225,16 +244,21 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 				s.kill(statusTokenExpired, "token expired")
 				return nil
 			}
-			if !now.Before(nextPing) {
-				pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-				err := s.conn.Ping(pctx)
-				cancel()
-				if err != nil {
+			if pingSent != 0 && !now.Before(pongDue) {
+				if s.lastPong.Load() < pingSent {
+					return errNoPong
+				}
+				pingSent = 0
+			}
+			if pingSent == 0 && !now.Before(nextPing) {
+				sent := time.Now()
+				if err := s.writeFrames(pingFrame()); err != nil {
 					return err
 				}
-				nextPing = time.Now().Add(pingInterval)
+				pingSent, pongDue = sent.UnixNano(), sent.Add(timeout)
+				nextPing = sent.Add(interval)
 			}
-			timer.Reset(time.Until(minTime(nextPing, s.expires)))
+			timer.Reset(time.Until(wake()))
 		case frames := <-s.queue:
 			if err := s.writeFrames(frames...); err != nil {
 				return err // pending stays counted: see push
@@ -245,6 +269,24 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 			s.h.metrics.delivered.Add(float64(len(frames)))
 		}
 	}
+}
+
+// errNoPong ends a socket whose peer did not answer a ping in time.
+var errNoPong = errors.New("hub: no pong within the ping timeout")
+
+// pingFrame is a ping (FIN, opcode 0x9) with no payload.
+func pingFrame() []byte { return []byte{0x89, 0x00} }
+
+// pingTimes is the heartbeat's interval and pong timeout.
+func (h *Hub) pingTimes() (interval, timeout time.Duration) {
+	interval, timeout = h.cfg.PingInterval, h.cfg.PingTimeout
+	if interval <= 0 {
+		interval = defaultPingInterval
+	}
+	if timeout <= 0 {
+		timeout = defaultPingTimeout
+	}
+	return interval, timeout
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -48,10 +50,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	hj := &smallBuffers{ResponseWriter: w}
+	lastPong := new(atomic.Int64)
 	conn, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
 		// full origins that the library's host patterns cannot express.
 		InsecureSkipVerify: true,
+		// The reader notes pongs; the writer, which sent the ping, checks later.
+		OnPongReceived: func(context.Context, []byte) { lastPong.Store(time.Now().UnixNano()) },
 	})
 	if err != nil {
 		h.release(caller.ID)
@@ -59,7 +64,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(maxInboundBytes)
 	s := &socket{
-		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires,
+		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires, lastPong: lastPong,
 		queue: make(chan [][]byte, queueSize), done: make(chan struct{}),
 	}
 	if !h.track(s) {
