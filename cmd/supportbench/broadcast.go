@@ -144,10 +144,5 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 	r.Figures.add("deliveries", fmt.Sprintf("%d of %d due", rx.replies.Load(), want))
 	r.Figures.add("write errors", failures(r.Writes.Codes))
 	r.Figures.add("drain after last event", drained.Round(time.Millisecond).String())
-	r.finish()
-	if ctx.Err() != nil {
-		r.Cut = true
-		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
-	}
-	return r, nil
+	return r.complete(ctx)
 }

@@ -229,12 +229,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	r.Figures.add("write errors", failures(r.Writes.Codes))
 	r.Figures.add("drain after last write", drained.Round(time.Millisecond).String())
 	r.Figures.add("seed", seed)
-	r.finish()
-	if ctx.Err() != nil {
-		r.Cut = true
-		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
-	}
-	return r, nil
+	return r.complete(ctx)
 }
 
 // timeline buckets the deliveries on some sockets by the second of the run in

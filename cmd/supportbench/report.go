@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -147,6 +148,16 @@ func (r *report) endMeasure(srv []serverSample) {
 }
 
 // finish fills in the tool's cost.
+// complete finishes r at the end of a run, marking it cut when ctx ended first.
+func (r *report) complete(ctx context.Context) (*report, error) {
+	r.finish()
+	if ctx.Err() != nil {
+		r.Cut = true
+		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
+	}
+	return r, nil
+}
+
 func (r *report) finish() {
 	c := cpuNow().sub(r.cpu0)
 	r.Tool.UserS, r.Tool.SysS = c.User.Seconds(), c.Sys.Seconds()

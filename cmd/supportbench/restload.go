@@ -316,10 +316,5 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 		r.Notes = append(r.Notes, "error: "+x)
 	}
 	r.Pass = errs == 0 && skipped == 0 && reads+writes > 0
-	r.finish()
-	if ctx.Err() != nil {
-		r.Cut = true
-		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
-	}
-	return r, nil
+	return r.complete(ctx)
 }

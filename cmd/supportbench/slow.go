@@ -181,12 +181,7 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	r.Figures.add("healthy client p99 ms", cl.P99)
 	r.Figures.add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(w.rp.ok), r.Writes.AchievedRate))
 	r.Figures.add("seed", w.seed)
-	r.finish()
-	if ctx.Err() != nil {
-		r.Cut = true
-		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
-	}
-	return r, nil
+	return r.complete(ctx)
 }
 
 // watchCuts reads /metrics of every instance each interval until ctx ends, and

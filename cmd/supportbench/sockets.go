@@ -172,10 +172,5 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 		r.Pass = false
 		r.Notes = append(r.Notes, "some held sockets did not answer the ping probe")
 	}
-	r.finish()
-	if ctx.Err() != nil {
-		r.Cut = true
-		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
-	}
-	return r, nil
+	return r.complete(ctx)
 }

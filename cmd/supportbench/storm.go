@@ -214,12 +214,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 	r.Figures.add("bar: all back and replayed ≤ 5 s, ledger clean", st.dropped == len(st.replayed) && st.allBack <= 5*time.Second && r.Ledger.clean())
 	r.Figures.add("seed", w.seed)
 	r.Notes = append(r.Notes, "replayed: the socket has received every reply in its scope whose POST was answered 2xx before its reconnect began and that it had not received before the drop; with none, replayed at hello")
-	r.finish()
-	if ctx.Err() != nil {
-		r.Cut = true
-		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
-	}
-	return r, nil
+	return r.complete(ctx)
 }
 
 // storm drops and reconnects every open socket, socket i at spread·i/n.
