@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"time"
 )
 
@@ -97,17 +96,15 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	r.Params.add("duration", f.duration.String())
 	r.Params.add("writes", total)
 
-	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
+	w, err := newWorld(e, f.clients, f.admins, f.perAdmin, total)
 	if err != nil {
 		return nil, err
 	}
-	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(f.admins, f.perAdmin)))
-	if err != nil {
-		return nil, err
+	rx, rp, agents, socks, clientSocks, adminSocks := w.rx, w.rp, w.agents, w.socks, w.clientSocks, w.adminSocks
+	clients := make([]*identity, f.tickets)
+	for i := range clients {
+		clients[i] = clientSocks[i].who
 	}
-	rx := newReceiver(e.c.run, total)
-	socks, clientSocks, adminSocks := population(rx, clients, agents, f.admins)
-	assignTargets(e, socks)
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	conn := e.connect(ctx, socks)
@@ -115,8 +112,9 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	r.Connect = &conn
 	settled := settle(ctx, rx, time.Second, e.c.settle)
 
-	tk := createTickets(ctx, e, clients, f.tickets)
-	created := tk.created()
+	w.tk = createTickets(ctx, e, clients, f.tickets)
+	w.created = w.tk.created()
+	tk, created := w.tk, w.created
 	var setupDue int64
 	for _, i := range created {
 		setupDue += 2 * int64(countOpen(adminSocks))
@@ -138,15 +136,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	}
 
 	// The measured phase: replies at the rate, each to a random ticket.
-	seed := e.c.seed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
-	rp := newReplies(total)
-	for n := range rp.ticket {
-		rp.ticket[n] = int32(created[rng.IntN(len(created))])
-	}
+	w.pickTickets(e)
 	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
 	sent, skipped, elapsed := openLoop(ctx, f.rate, total, f.maxInFlight, func(n int) {
 		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[rp.ticket[n]])
@@ -193,29 +183,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	if rx.lastReply.Load() == 0 {
 		span = 0
 	}
-	okByTicket := map[int32][]int64{}
-	var okAll []int64
-	for _, n := range rp.ok {
-		k := makeKey(kindReply, n)
-		okAll = append(okAll, k)
-		okByTicket[rp.ticket[n]] = append(okByTicket[rp.ticket[n]], k)
-	}
-	var setupAll []int64
-	for _, i := range created {
-		setupAll = append(setupAll, ticketKeys(i)...)
-	}
-	adminExpect := append(append([]int64{}, setupAll...), okAll...)
-	maybe := func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] }
-	ledger(r, socks, func(s *socket) []int64 {
-		if s.who.admin() {
-			return adminExpect
-		}
-		i := s.i - len(adminSocks)
-		if i >= len(tk.ids) || tk.ids[i] == "" {
-			return nil
-		}
-		return append(ticketKeys(i), okByTicket[int32(i)]...)
-	}, maybe)
+	w.check(r, socks)
 
 	r.Figures.add("client socket p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", cl.P50, cl.P99, cl.Max))
 	if ad.N > 0 {
@@ -228,7 +196,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	}
 	r.Figures.add("write errors", failures(r.Writes.Codes))
 	r.Figures.add("drain after last write", drained.Round(time.Millisecond).String())
-	r.Figures.add("seed", seed)
+	r.Figures.add("seed", w.seed)
 	return r.complete(ctx)
 }
 

@@ -71,6 +71,13 @@ func (w *world) setup(ctx context.Context, e *env, r *report) error {
 	if len(w.created) == 0 {
 		return fmt.Errorf("no ticket created (%s)", formatCodes(w.tk.codes.snapshot()))
 	}
+	w.pickTickets(e)
+	return nil
+}
+
+// pickTickets draws the ticket of every reply among the created ones, from the
+// run's seed (a random one when it has none).
+func (w *world) pickTickets(e *env) {
 	w.seed = e.c.seed
 	if w.seed == 0 {
 		w.seed = rand.Uint64()
@@ -79,7 +86,6 @@ func (w *world) setup(ctx context.Context, e *env, r *report) error {
 	for n := range w.rp.ticket {
 		w.rp.ticket[n] = int32(w.created[rng.IntN(len(w.created))])
 	}
-	return nil
 }
 
 // check runs the ledger over socks with fanout's scope rules.
