@@ -67,7 +67,6 @@ type socket struct {
 	live bool
 
 	done   chan struct{}
-	dead   atomic.Bool // done is closed: a cheaper test of it, for push
 	once   sync.Once
 	code   websocket.StatusCode
 	reason string
@@ -109,7 +108,7 @@ func (s *socket) push(frames [][]byte) int {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.pending == 0 && s.live && !s.dead.Load() && s.wire != nil {
+	if s.pending == 0 && s.live && !s.killed() && s.wire != nil {
 		switch s.wire.tryWriteFrames(frames) {
 		case directAll:
 			return len(frames)
@@ -147,10 +146,19 @@ func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	first := false
 	s.once.Do(func() {
 		s.code, s.reason, first = code, reason, true
-		s.dead.Store(true)
 		close(s.done)
 	})
 	return first
+}
+
+// killed reports whether kill was called (done is closed).
+func (s *socket) killed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // writeFrames writes whole frames (see textFrame) under one deadline: a peer that
