@@ -111,15 +111,22 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 			SELECT client_id, status, sum(n)::bigint FROM ticket_counts
 			 WHERE client_id IN (SELECT client_id FROM events WHERE id IS NULL AND type = $1)
 			 GROUP BY 1, 2`, store.EventCounts).Query(func(rows pgx.Rows) error {
-			return scanCounts(rows, func(client store.ID, status store.Status, n int64) {
+			for rows.Next() {
+				var (
+					client store.ID
+					status store.Status
+					n      int64
+				)
+				if err := rows.Scan(&client, &status, &n); err != nil {
+					return wrap("client counts", err)
+				}
 				c := byClient[client]
 				c.Add(status, n)
 				byClient[client] = c
-			})
+			}
+			return wrap("client counts", rows.Err())
 		})
-		b.Queue(`SELECT '', status, sum(n)::bigint FROM ticket_counts_global GROUP BY status`).Query(func(rows pgx.Rows) error {
-			return scanCounts(rows, func(_ store.ID, status store.Status, n int64) { global.Add(status, n) })
-		})
+		b.Queue(globalCountsSQL, nil).Query(func(rows pgx.Rows) error { return addCounts(rows, &global) })
 		if err := p.batch(ctx, b); err != nil {
 			return err
 		}
@@ -160,22 +167,6 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 // sequenceBatch bounds one sequencing transaction; the relay calls again while
 // batches come back non-empty. The LIMIT also keeps the planner on the partial index.
 const sequenceBatch = 5000
-
-// scanCounts reads (client, status, n) rows.
-func scanCounts(rows pgx.Rows, add func(store.ID, store.Status, int64)) error {
-	for rows.Next() {
-		var (
-			client store.ID
-			status store.Status
-			n      int64
-		)
-		if err := rows.Scan(&client, &status, &n); err != nil {
-			return wrap("counts", err)
-		}
-		add(client, status, n)
-	}
-	return wrap("counts", rows.Err())
-}
 
 // scanEvent reads type, ticket_id, client_id, at, data after an optional first column.
 func scanEvent(row pgx.Row, first any) (store.Event, error) {

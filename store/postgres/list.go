@@ -43,20 +43,7 @@ func (db *DB) ListTickets(ctx context.Context, c store.Caller, f store.ListFilte
 	})
 	var counts store.Counts
 	sql, args := q.countsSQL(c, f)
-	b.Queue(sql, args...).Query(func(rows pgx.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				s store.Status
-				n int64
-			)
-			if err := rows.Scan(&s, &n); err != nil {
-				return err
-			}
-			counts.Add(s, n)
-		}
-		return rows.Err()
-	})
+	b.Queue(sql, args...).Query(func(rows pgx.Rows) error { return addCounts(rows, &counts) })
 	// One round trip for the page and the counts.
 	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return store.TicketPage{}, wrap("list tickets", err)
@@ -201,8 +188,7 @@ func (q *listQuery) countsSQL(c store.Caller, f store.ListFilter) (string, []any
 			 WHERE client_id = $1 AND ($2::text IS NULL OR category = $2) GROUP BY status`,
 			[]any{*q.client, cat}
 	}
-	return `SELECT status, sum(n)::bigint FROM ticket_counts_global
-		 WHERE ($1::text IS NULL OR category = $1) GROUP BY status`, []any{cat}
+	return globalCountsSQL, []any{cat}
 }
 
 // escapeLike makes w match itself in an ILIKE pattern (backslash is the escape).
