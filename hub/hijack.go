@@ -84,20 +84,21 @@ func tcpConn(c net.Conn) *net.TCPConn {
 }
 
 // wireConn is the hijacked connection, shared by two writers that must never
-// interleave bytes on the wire: the library, which writes control frames (ping,
-// pong, close) through the bufio.Writer Hijack hands it, and the socket's writer,
-// which writes pre-built data frames directly (writeFrames). Both go through mu.
+// interleave bytes on the wire: the library, which writes control frames (pong,
+// close) through the bufio.Writer Hijack hands it, and the socket's writer, which
+// writes pre-built frames (data, and its pings) directly (writeFrames). Both go
+// through mu.
 //
 // The invariant that makes a mutex per Write enough: every Write the library
 // makes here is exactly one whole control frame. Its writeFrame (coder/websocket
 // v1.8.15, write.go) puts the header and the payload in the bufio.Writer and
 // flushes when the frame is final, which control frames always are; a control
 // payload is at most 125 bytes (a pong echoes a control payload the reader
-// refused above 125, a close reason over 123 bytes is replaced by a bare code, a
-// ping's is a counter), so a frame is at most 139 bytes and fits the empty
-// socketWriteBuffer: its Flush is one Write of the whole frame. (After a failed
-// write the bufio.Writer keeps its error and writes nothing more.) The library
-// never writes data messages: nothing here calls Conn.Write or Conn.Writer.
+// refused above 125, a close reason over 123 bytes is replaced by a bare code),
+// so a frame is at most 139 bytes and fits the empty socketWriteBuffer: its
+// Flush is one Write of the whole frame. (After a failed write the bufio.Writer
+// keeps its error and writes nothing more.) The library never writes data
+// messages nor pings: nothing here calls Conn.Write, Conn.Writer or Conn.Ping.
 //
 // A third writer, the fan-out's direct write (tryWriteFrames), takes mu only with
 // TryLock, and never blocks while holding it.

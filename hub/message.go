@@ -85,7 +85,7 @@ func encodeEvent(ev store.Event) frames {
 	return frames{ev: ev, client: client, admin: encode(m)}
 }
 
-// for returns the frame for a socket of c, or nil when the event is not in its scope.
+// forCaller returns the frame for a socket of c, or nil when the event is not in its scope.
 func (f frames) forCaller(c store.Caller) []byte {
 	if c.IsSuperAdmin() {
 		return f.admin

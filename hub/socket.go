@@ -23,8 +23,7 @@ const (
 	writeTimeout = 5 * time.Second
 	// defaultPingInterval keeps idle sockets alive through proxies (nginx closes
 	// after 60 s of silence by default) and finds dead peers; defaultPingTimeout is
-	// how long a pong
-	// may take.
+	// how long a pong may take (Config.PingInterval and PingTimeout override both).
 	defaultPingInterval = 25 * time.Second
 	defaultPingTimeout  = 10 * time.Second
 	// replayWriteBytes bounds one write of a replay (see replay).
