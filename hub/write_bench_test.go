@@ -28,13 +28,7 @@ func rawPeer(b *testing.B, ts *httptest.Server) net.Conn {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-	br := bufio.NewReader(c)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
-		b.Fatalf("handshake: %v %v", res, err)
-	}
+	br := rawUpgrade(b, c)
 	go func() {
 		buf := make([]byte, 256<<10)
 		_, _ = br.Read(buf)
@@ -46,6 +40,20 @@ func rawPeer(b *testing.B, ts *httptest.Server) net.Conn {
 		}
 	}()
 	return c
+}
+
+// rawUpgrade makes the WebSocket handshake on c by hand and returns the reader of
+// what the server sends after its answer.
+func rawUpgrade(tb testing.TB, c net.Conn) *bufio.Reader {
+	tb.Helper()
+	fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	br := bufio.NewReader(c)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		tb.Fatalf("handshake: %v %v", res, err)
+	}
+	return br
 }
 
 // manyAgents authenticates every socket as another super admin (one caller may
