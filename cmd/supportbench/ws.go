@@ -69,8 +69,6 @@ type socket struct {
 	presence   int
 	errs       int
 	resets     int
-	typing     int
-	other      int
 	unparsed   int
 	err        error
 	closeCode  websocket.StatusCode // from the server's close frame; -1 when none
@@ -130,10 +128,6 @@ func (s *socket) handle(b []byte, at time.Time) {
 		s.errs++
 	case fReset:
 		s.resets++
-	case fTyping:
-		s.typing++
-	case fOther:
-		s.other++
 	}
 	if f.id == 0 {
 		return
