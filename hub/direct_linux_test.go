@@ -217,15 +217,6 @@ func sendQueue(t *testing.T, s *socket) int {
 	return n
 }
 
-func eventually(wait time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 // A direct write that the kernel takes only in part leaves half a frame on the
 // wire: the connection is cut at once, counted as a slow consumer, and nothing
 // more is written on it — not even the close frame.

@@ -83,19 +83,32 @@ func TestTextFrameHeaders(t *testing.T) {
 	}
 }
 
+// eventually polls cond every millisecond until it holds or wait has passed, and
+// reports whether it held.
+func eventually(wait time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(wait); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
 // firstSocket waits for h's only socket to be served.
 func firstSocket(t *testing.T, h *Hub) *socket {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+	var s *socket
+	if !eventually(5*time.Second, func() bool {
 		h.mu.Lock()
-		for s := range h.admins {
-			h.mu.Unlock()
-			return s
+		defer h.mu.Unlock()
+		for s = range h.admins {
+			return true
 		}
-		h.mu.Unlock()
+		return false
+	}) {
+		t.Fatal("no socket registered")
 	}
-	t.Fatal("no socket registered")
-	return nil
+	return s
 }
 
 // The library's reader takes every length the direct writes produce, a batch
@@ -203,16 +216,12 @@ func TestControlAndDataFramesNeverInterleave(t *testing.T) {
 	}
 	wg.Wait()
 	// Killing a socket drops what its queue still holds: wait for the writer.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+	if !eventually(5*time.Second, func() bool {
 		s.wmu.Lock()
-		pending := s.pending
-		s.wmu.Unlock()
-		if pending == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d batches still queued", pending)
-		}
+		defer s.wmu.Unlock()
+		return s.pending == 0
+	}) {
+		t.Fatal("batches still queued")
 	}
 	s.kill(websocket.StatusPolicyViolation, "slow consumer")
 	err = <-readDone
