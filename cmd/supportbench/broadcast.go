@@ -54,10 +54,7 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 	assignTargets(e, socks)
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
-	conn := e.connect(ctx, socks)
-	conn.Hello = waitHello(ctx, rx, socks, 60*time.Second)
-	r.Connect = &conn
-	settled := settle(ctx, rx, time.Second, e.c.settle)
+	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
 	presenceFrames := rx.frames.Load() - rx.hellos.Load()
 
 	tk := createTickets(ctx, e, client, 1)

@@ -107,10 +107,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	}
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
-	conn := e.connect(ctx, socks)
-	conn.Hello = waitHello(ctx, rx, socks, 30*time.Second)
-	r.Connect = &conn
-	settled := settle(ctx, rx, time.Second, e.c.settle)
+	settled := e.connectSettled(ctx, r, rx, socks, 30*time.Second)
 
 	w.tk = createTickets(ctx, e, clients, f.tickets)
 	w.created = w.tk.created()

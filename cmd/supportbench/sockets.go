@@ -61,10 +61,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 
 	before := e.scrapeAll(ctx, "before")
 	r.Server = append(r.Server, before...)
-	conn := e.connect(ctx, socks)
-	conn.Hello = waitHello(ctx, rx, socks, 60*time.Second)
-	r.Connect = &conn
-	settled := settle(ctx, rx, time.Second, e.c.settle)
+	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
 	r.Setup.add("settled", settled.Round(time.Millisecond).String())
 	r.Setup.add("framesWhileConnecting", rx.frames.Load())
 
@@ -142,7 +139,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 	}
 
 	r.Figures.add("sockets held", fmt.Sprintf("%d of %d", open, n))
-	r.Figures.add("connect rate /s", conn.Rate)
+	r.Figures.add("connect rate /s", r.Connect.Rate)
 	var rssB, rssE, heapB, heapE, stackB, stackE, grB, grE, grA, openA, rssA float64
 	for i := range e.targets {
 		rssB += before[i].v("process_resident_memory_bytes")

@@ -168,10 +168,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 		return nil, err
 	}
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
-	conn := e.connect(ctx, w.socks)
-	conn.Hello = waitHello(ctx, w.rx, w.socks, 60*time.Second)
-	r.Connect = &conn
-	settle(ctx, w.rx, time.Second, e.c.settle)
+	e.connectSettled(ctx, r, w.rx, w.socks, 60*time.Second)
 	if err := w.setup(ctx, e, r); err != nil {
 		e.closeAll(w.socks)
 		r.finish()

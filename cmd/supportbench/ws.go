@@ -170,6 +170,16 @@ type connectStats struct {
 	Hello     dist           `json:"helloMs"` // dial start → hello frame
 }
 
+// connectSettled connects socks, records the connect figures in r.Connect, and
+// waits up to helloWait for every hello, then for the frames to settle. It
+// returns how long the settling took.
+func (e *env) connectSettled(ctx context.Context, r *report, rx *receiver, socks []*socket, helloWait time.Duration) time.Duration {
+	conn := e.connect(ctx, socks)
+	conn.Hello = waitHello(ctx, rx, socks, helloWait)
+	r.Connect = &conn
+	return settle(ctx, rx, time.Second, e.c.settle)
+}
+
 // connect opens the sockets at about the configured rate, each with its reader.
 // Sockets that fail to open stay unopened.
 func (e *env) connect(ctx context.Context, socks []*socket) connectStats {
@@ -276,7 +286,7 @@ func (e *env) dial(ctx context.Context, s *socket) error {
 	return nil
 }
 
-// helloStats waits (at most timeout) until every open socket has its hello, and
+// waitHello waits (at most timeout) until every open socket has its hello, and
 // returns the time from dial start to hello.
 func waitHello(ctx context.Context, rx *receiver, socks []*socket, timeout time.Duration) dist {
 	open := 0
