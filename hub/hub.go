@@ -114,6 +114,12 @@ func New(cfg Config, d Deps) *Hub {
 	if cfg.CheckOrigin == nil {
 		cfg.CheckOrigin = func(origin, host string) bool { return origin == "" }
 	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = defaultPingInterval
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = defaultPingTimeout
+	}
 	return &Hub{
 		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Log, broker: d.Broker, log: d.Logger,
 		metrics:    newMetrics(d.Registry),

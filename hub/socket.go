@@ -227,7 +227,7 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 	// library's Ping would hold the writer for the round trip and cost a context,
 	// a channel and two wake-ups per ping; with 10,000 sockets opened within
 	// seconds of each other, their pings come in waves.
-	interval, timeout := s.h.pingTimes()
+	interval, timeout := s.h.cfg.PingInterval, s.h.cfg.PingTimeout
 	nextPing := time.Now().Add(interval)
 	var pingSent int64 // unix ns of the ping awaiting its pong, 0 when none
 	var pongDue time.Time
@@ -283,18 +283,6 @@ var errNoPong = errors.New("hub: no pong within the ping timeout")
 
 // pingFrame is a ping (FIN, opcode 0x9) with no payload.
 func pingFrame() []byte { return []byte{0x89, 0x00} }
-
-// pingTimes is the heartbeat's interval and pong timeout.
-func (h *Hub) pingTimes() (interval, timeout time.Duration) {
-	interval, timeout = h.cfg.PingInterval, h.cfg.PingTimeout
-	if interval <= 0 {
-		interval = defaultPingInterval
-	}
-	if timeout <= 0 {
-		timeout = defaultPingTimeout
-	}
-	return interval, timeout
-}
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
