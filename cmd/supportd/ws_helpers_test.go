@@ -313,3 +313,20 @@ func wsTicketSeen(t *testing.T, base string, p person, title string, inScope ...
 	}
 	return tk
 }
+
+// wsSlowConsumerClosed reads c until it ends, which must be with a close 1008
+// "slow consumer", and returns how many messages came before the close.
+func wsSlowConsumerClosed(t *testing.T, ctx context.Context, c *websocket.Conn, name string) int {
+	t.Helper()
+	for frames := 0; ; frames++ {
+		_, _, err := c.Read(ctx)
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || ce.Reason != "slow consumer" {
+			t.Fatalf("%s after %d frames: got %v, want close 1008 \"slow consumer\"", name, frames, err)
+		}
+		return frames
+	}
+}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -377,29 +375,13 @@ func TestWSSlowConsumerIsCutOthersGetEverything(t *testing.T) {
 
 			// The one that did not read finds, once it reads, a close 1008. (Read
 			// at once: its writer may be blocked, and gives up after 5 s.)
-			frames := 0
-			for {
-				if _, _, err = slow.Read(ctx); err != nil {
-					break
-				}
-				frames++
-			}
-			var ce websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || ce.Reason != "slow consumer" {
-				t.Fatalf("non-reading socket after %d frames: got %v, want close 1008 \"slow consumer\"", frames, err)
-			}
+			frames := wsSlowConsumerClosed(t, ctx, slow, "non-reading socket")
 			if want := events + 5; frames >= want { // + hello, presence and "small"'s 3
 				t.Fatalf("non-reading socket: got %d frames, want fewer than %d (it was cut)", frames, want)
 			}
 			// The reading socket got every event, in order, ids one by one.
 			got = append(got, normal.events(t, events-len(got), 4*eventWait)...)
-			for i := 1; i < len(got); i++ {
-				prev, _ := strconv.ParseInt(got[i-1].ID, 10, 64)
-				cur, _ := strconv.ParseInt(got[i].ID, 10, 64)
-				if cur != prev+1 {
-					t.Fatalf("reading socket, event %d: got id %d after %d, want %d", i, cur, prev, prev+1)
-				}
-			}
+			wantConsecutive(t, "reading socket", got)
 			wsStillOpen(t, normal, "the reading socket")
 		})
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,24 +82,13 @@ func TestWSStoppedReaderIsCutWithinSeconds(t *testing.T) {
 			}
 
 			// The one that stopped finds a close 1008 once it reads again.
-			frames := 0
-			for {
-				if _, _, err = stopped.Read(ctx); err != nil {
-					break
-				}
-				frames++
-			}
-			var ce websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || ce.Reason != "slow consumer" {
-				t.Fatalf("stopped socket after %d frames: got %v, want close 1008 \"slow consumer\"", frames, err)
-			}
+			wsSlowConsumerClosed(t, ctx, stopped, "stopped socket")
 			// The reading socket got every reply, ids one by one.
 			got := normal.events(t, n, 4*eventWait)
-			for i := 1; i < len(got); i++ {
-				prev, _ := strconv.ParseInt(got[i-1].ID, 10, 64)
-				cur, _ := strconv.ParseInt(got[i].ID, 10, 64)
-				if cur != prev+1 || got[i].Type != "thread.added" {
-					t.Fatalf("reading socket, event %d: got %s %d after %d, want thread.added %d", i, got[i].Type, cur, prev, prev+1)
+			wantConsecutive(t, "reading socket", got)
+			for i, ev := range got {
+				if ev.Type != "thread.added" {
+					t.Fatalf("reading socket, event %d: got %s, want thread.added", i, ev.Type)
 				}
 			}
 			wsStillOpen(t, normal, "the reading socket")
