@@ -58,7 +58,7 @@ func dialHub(t *testing.T, h *Hub, query string) *websocket.Conn {
 	return c
 }
 
-// frames reads until n frames or an error; it returns the types (with ids) and the error.
+// readFrames reads until n messages or an error; it returns their types (with ids) and the error.
 func readFrames(c *websocket.Conn, n int) ([]string, error) {
 	var got []string
 	for len(got) < n {
