@@ -82,9 +82,8 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
 	defer func() {
-		// A no-op after Commit. It must run even when ctx is done, or the connection
-		// would go back to the pool mid-transaction.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		// A no-op after Commit.
+		rctx, cancel := rollbackContext(ctx)
 		defer cancel()
 		_ = tx.Rollback(rctx)
 	}()
@@ -100,6 +99,12 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
+}
+
+// rollbackContext bounds a rollback without ctx's cancellation: it must run even when
+// ctx is done, or the connection would go back to the pool mid-transaction.
+func rollbackContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 // codeForeignKeyViolation is the SQLSTATE of an insert whose parent row is gone.

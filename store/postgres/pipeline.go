@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,7 +12,8 @@ import (
 
 // pipeTx is a transaction sent as pipelined batches: BEGIN rides with the first batch
 // and COMMIT with the last, so a create or a reply costs two round trips instead of
-// one per statement. PostgreSQL runs a batch's statements one after the other, each
+// one per statement (pgx's Batch.BeginTx saves the BEGIN but not the COMMIT, which
+// Tx.Commit sends on its own). PostgreSQL runs a batch's statements one after the other, each
 // with its own snapshot as in any READ COMMITTED transaction, so a lock taken by one
 // statement is held when the next starts, exactly as when they are sent one by one.
 type pipeTx struct {
@@ -50,9 +50,9 @@ func (db *DB) inPipeline(ctx context.Context, fn func(p *pipeTx) error) (err err
 	p := &pipeTx{conn: conn}
 	defer func() {
 		if err != nil && p.began && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
-			// It must run even when ctx is done; if it fails, the pool drops a
-			// connection that is still in a transaction when it comes back.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			// If it fails, the pool drops a connection that is still in a
+			// transaction when it comes back.
+			rctx, cancel := rollbackContext(ctx)
 			_, _ = conn.Exec(rctx, "ROLLBACK")
 			cancel()
 		}
