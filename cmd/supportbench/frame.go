@@ -135,3 +135,17 @@ func findKey(b, marker []byte, k1, k2 byte) int64 {
 		}
 	}
 }
+
+// helloLastID reads hello's lastEventId (0 when absent or malformed).
+func helloLastID(b []byte) int64 {
+	var m struct {
+		Data struct {
+			LastEventID string `json:"lastEventId"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(b, &m) != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(m.Data.LastEventID, 10, 64)
+	return n
+}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/binary"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -29,13 +27,11 @@ type identity struct {
 
 func (w *identity) admin() bool { return w.Role == roleAdmin }
 
-// minter makes ids and HS256 tokens exactly as supportd expects them: sub (24
-// lower-case hex), name, role (client|superAdmin), iat, exp.
+// minter makes HS256 tokens exactly as supportd expects them: sub (24 lower-case
+// hex), name, role (client|superAdmin), iat, exp.
 type minter struct {
 	secret []byte
 	ttl    time.Duration
-	random [5]byte // per process, like an ObjectId
-	ctr    atomic.Uint32
 }
 
 func newMinter(secret string, ttl time.Duration) (*minter, error) {
@@ -45,26 +41,19 @@ func newMinter(secret string, ttl time.Duration) (*minter, error) {
 	if len(secret) < minSecretLen {
 		return nil, fmt.Errorf("the secret must be at least %d bytes, like the server's JWT_SECRET", minSecretLen)
 	}
-	m := &minter{secret: []byte(secret), ttl: ttl}
-	_, _ = rand.Read(m.random[:])
-	var c [4]byte
-	_, _ = rand.Read(c[:])
-	m.ctr.Store(binary.BigEndian.Uint32(c[:]))
-	return m, nil
+	return &minter{secret: []byte(secret), ttl: ttl}, nil
 }
 
-// newID returns an ObjectId-shaped id: 4-byte seconds, 5 random bytes, 3-byte counter.
-func (m *minter) newID() string {
-	var b [12]byte
-	binary.BigEndian.PutUint32(b[0:4], uint32(time.Now().Unix()))
-	copy(b[4:9], m.random[:])
-	c := m.ctr.Add(1)
-	b[9], b[10], b[11] = byte(c>>16), byte(c>>8), byte(c)
-	return hex.EncodeToString(b[:])
+// idOf derives the id from the role and the name, which holds the run id: two
+// processes given the same -run mint the same people, so a listen process can hold
+// more sockets of the clients whose tickets another process writes to.
+func idOf(role, name string) string {
+	h := sha256.Sum256([]byte(role + "\x00" + name))
+	return hex.EncodeToString(h[:12])
 }
 
 func (m *minter) identity(role, name string) (*identity, error) {
-	w := &identity{ID: m.newID(), Name: name, Role: role}
+	w := &identity{ID: idOf(role, name), Name: name, Role: role}
 	now := time.Now()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub":  w.ID,

@@ -35,7 +35,11 @@ type receiver struct {
 	replies   atomic.Int64 // deliveries of this run's replies
 	setup     atomic.Int64 // deliveries of this run's ticket creations (c and t keys)
 	lastReply atomic.Int64 // unix nanoseconds
+	lastEvent atomic.Int64 // unix nanoseconds of the last frame with an event id
 	bytes     atomic.Int64
+	// stamp: every socket keeps the arrival time of each event (listen, which
+	// times events it did not cause from their "at").
+	stamp bool
 }
 
 func newReceiver(run string, maxReplies int) *receiver {
@@ -65,6 +69,8 @@ type socket struct {
 	done      chan struct{}
 
 	got        []recv   // recorded events, in arrival order
+	arrived    []int64  // with rx.stamp: unix nanoseconds each of got arrived
+	helloLast  int64    // hello's lastEventId: the newest id of the log at connect
 	lat        []sample // this run's replies
 	presence   int
 	errs       int
@@ -117,6 +123,7 @@ func (s *socket) handle(b []byte, at time.Time) {
 	switch f.typ {
 	case fHello:
 		if s.helloAt.Load() == 0 {
+			s.helloLast = helloLastID(b)
 			s.helloAt.Store(at.UnixNano())
 			rx.hellos.Add(1)
 		}
@@ -133,6 +140,10 @@ func (s *socket) handle(b []byte, at time.Time) {
 		return
 	}
 	s.got = append(s.got, recv{ID: f.id, Key: f.key})
+	rx.lastEvent.Store(at.UnixNano())
+	if rx.stamp {
+		s.arrived = append(s.arrived, at.UnixNano())
+	}
 	if k := keyKind(f.key); k == kindCreated || k == kindFirst {
 		rx.setup.Add(1)
 	}
