@@ -6,6 +6,7 @@
 //	supportbench fanout    -clients 1000 -admins 10 -rate 200 -duration 20s
 //	supportbench broadcast -admins 10000 -events 20 -interval 1s
 //	supportbench sockets   -clients 8000 -admins 2000 -hold 20s
+//	supportbench listen    -run abc123 -clients 5000 -admins 5000   (next to a writer started with -run abc123)
 //
 // Every scenario is bounded in time and count and stops by itself; it talks only
 // to the -url instances. See BENCHMARKS.md for the figures measured with it.
@@ -37,6 +38,7 @@ func scenarios() []scenario {
 		{"rest", "REST load, closed or open loop: reads, writes or a mix; req/s and latency by kind, answers by code", restCmd},
 		{"storm", "every socket drops and reconnects with lastEventId; time to hello and to replayed", stormCmd},
 		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
+		{"listen", "more sockets for the clients of another process's -run; checked against the server's event log", listenCmd},
 	}
 }
 

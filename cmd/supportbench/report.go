@@ -224,7 +224,11 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 		b.WriteString("\n")
 	}
 	if len(r.Latency) > 0 {
-		b.WriteString("LATENCY  POST start → frame on the socket, ms\n")
+		from := "POST start"
+		if r.Scenario == "listen" {
+			from = `the event's "at"`
+		}
+		b.WriteString("LATENCY  " + from + " → frame on the socket, ms\n")
 		fmt.Fprintf(tw, "  \tn\tp50\tp90\tp99\tp99.9\tmax\tmean\n")
 		for _, l := range r.Latency {
 			fmt.Fprintf(tw, "  %s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", l.Name, l.N, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
@@ -275,8 +279,12 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 	if !r.Pass {
 		verdict = "FAILED"
 	}
-	fmt.Fprintf(&b, "LEDGER   %s over %d sockets (received %d events, %d of them without this run's nonce: counts, other users'): %s\n",
-		verdict, r.Ledger.Sockets, r.Ledger.Received, r.Ledger.Foreign, r.Ledger)
+	foreign := "without this run's nonce: counts, other users'"
+	if r.Scenario == "listen" {
+		foreign = "before the socket's hello, after the log's end or of a deleted ticket"
+	}
+	fmt.Fprintf(&b, "LEDGER   %s over %d sockets (received %d events, %d of them %s): %s\n",
+		verdict, r.Ledger.Sockets, r.Ledger.Received, r.Ledger.Foreign, foreign, r.Ledger)
 	for _, p := range r.Problems {
 		b.WriteString("  " + p + "\n")
 	}

@@ -1,0 +1,369 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// listen is the second process of a run that one process cannot hold: it opens
+// sockets for the clients of another process's run (the same -run mints the same
+// people), listens while that process writes, and checks every socket against the
+// server's event log, which it reads back at the end through a replay. No event it
+// checks has to be caused by this process, so any number of listen processes can
+// stand next to one writer, on any of the instances.
+
+type listenFlags struct {
+	clients, admins, perAdmin int
+	duration, idle            time.Duration
+}
+
+func listenCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
+	c := commonFlags(fs, getenv)
+	f := listenFlags{}
+	fs.IntVar(&f.clients, "clients", 1000, "client sockets: one for each of clients 0… of -run (the clients whose tickets a process started with the same -run writes to)")
+	fs.IntVar(&f.admins, "admins", 100, `super-admin sockets, over agents of this process ("sb <run> listener <i>")`)
+	fs.IntVar(&f.perAdmin, "per-admin", 20, "sockets per agent (the server allows 20)")
+	fs.DurationVar(&f.duration, "duration", 2*time.Minute, "listen at most this long")
+	fs.DurationVar(&f.idle, "idle", 10*time.Second, "stop before -duration once events have arrived and none came for this long (0: listen for the whole -duration)")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if f.clients < 0 || f.admins < 0 || f.clients+f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.duration <= 0 || f.idle < 0 {
+		return nil, nil, errors.New("listen: want -clients, -admins ≥ 0 (not both 0), 1 ≤ -per-admin ≤ 20, -duration > 0, -idle ≥ 0")
+	}
+	if f.clients > 0 && c.run == "" {
+		return nil, nil, errors.New("listen: -run is needed with -clients: the run id of the process that writes to those clients' tickets")
+	}
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runListen(ctx, e, f) })
+}
+
+func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
+	n := f.clients + f.admins
+	if err := checkSockets(n + 1); err != nil {
+		return nil, err
+	}
+	r := newReport(e, "listen")
+	r.Params.add("clients", f.clients)
+	r.Params.add("admins", f.admins)
+	r.Params.add("agents", ceilDiv(f.admins, f.perAdmin))
+	r.Params.add("duration", f.duration.String())
+	r.Params.add("idle", f.idle.String())
+
+	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" listener", max(1, ceilDiv(f.admins, f.perAdmin)))
+	if err != nil {
+		return nil, err
+	}
+	// The log is read by an agent of its own: the others may be at the server's
+	// 20 sockets per caller.
+	reader, err := e.mint.identity(roleAdmin, "sb "+e.c.run+" listener log")
+	if err != nil {
+		return nil, err
+	}
+	rx := newReceiver(e.c.run, 0)
+	rx.stamp = true
+	socks, _, _ := population(rx, clients, agents, f.admins)
+	assignTargets(e, socks)
+
+	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
+	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
+	r.Setup.add("settled", settled.Round(time.Millisecond).String())
+
+	held := e.scrapeAll(ctx, "listening")
+	r.beginMeasure(held)
+	listened, why := listenUntil(ctx, rx, f.duration, f.idle)
+	end := e.scrapeAll(ctx, "end")
+	r.endMeasure(end)
+	r.Server = append(r.Server, held...)
+	r.Server = append(r.Server, end...)
+
+	from := int64(-1)
+	for _, s := range socks {
+		if s.opened() && s.helloAt.Load() != 0 && (from < 0 || s.helloLast < from) {
+			from = s.helloLast
+		}
+	}
+	e.closeAll(socks)
+	fc := countFrames(rx, socks)
+	r.Frames = &fc
+	if from < 0 {
+		r.Notes = append(r.Notes, "no socket got its hello: nothing to check")
+		return r.complete(ctx)
+	}
+	lg, err := e.readLog(ctx, reader, from)
+	if err != nil {
+		r.Notes = append(r.Notes, "reading the event log back failed: "+err.Error())
+		r.Pass = false
+		return r.complete(ctx)
+	}
+	owners, unknown := e.ticketOwners(ctx, reader, lg)
+
+	var all, ofClients, ofAgents []time.Duration
+	byType := map[string][]time.Duration{}
+	for _, s := range socks {
+		if !s.opened() {
+			continue
+		}
+		t := checkAgainstLog(lg, owners, s.who, s.helloLast, s.got)
+		r.Ledger.add(t)
+		if !t.clean() && len(r.Problems) < 10 {
+			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s, hello lastEventId %d): %s", s.i, s.who.Role, s.who.ID, s.helloLast, t))
+		}
+		for i, g := range s.got {
+			ev, ok := lg.byID[g.ID]
+			if !ok || g.ID <= s.helloLast || i >= len(s.arrived) {
+				continue
+			}
+			d := time.Duration(s.arrived[i] - ev.at.UnixNano())
+			all = append(all, d)
+			byType[ev.typ] = append(byType[ev.typ], d)
+			if s.who.admin() {
+				ofAgents = append(ofAgents, d)
+			} else {
+				ofClients = append(ofClients, d)
+			}
+		}
+	}
+	r.Pass = r.Ledger.clean()
+	r.Latency = []latencyRow{
+		{Name: "every (socket, event) pair", dist: distOf(all)},
+		{Name: "client sockets", dist: distOf(ofClients)},
+		{Name: "agent sockets", dist: distOf(ofAgents)},
+	}
+	for _, typ := range []string{"ticket.created", "thread.added", "counts", "ticket.status", "ticket.updated", "threads.seen", "ticket.deleted"} {
+		if ds := byType[typ]; len(ds) > 0 {
+			r.Latency = append(r.Latency, latencyRow{Name: typ, dist: distOf(ds)})
+		}
+	}
+	r.Figures.add("sockets open", countOpen(socks))
+	r.Figures.add("listened", fmt.Sprintf("%s (%s)", listened.Round(time.Millisecond), why))
+	r.Figures.add("log window (ids)", fmt.Sprintf("%d … %d: %d events", from+1, lg.last, len(lg.events)))
+	r.Figures.add("tickets of unknown client", unknown)
+	r.Figures.add("deliveries checked", len(all))
+	if listened > 0 {
+		r.Figures.add("deliveries/s", float64(len(all))/listened.Seconds())
+	}
+	r.Notes = append(r.Notes, `latency is from the event's "at" (the write's time, in milliseconds, taken before its commit) to the frame's arrival`)
+	return r.complete(ctx)
+}
+
+// listenUntil waits until max has passed, or until events have arrived and none
+// came for idle (when idle > 0). It returns how long it listened and why it stopped.
+func listenUntil(ctx context.Context, rx *receiver, maxWait, idle time.Duration) (time.Duration, string) {
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if time.Since(start) >= maxWait {
+			return time.Since(start), "-duration"
+		}
+		if last := rx.lastEvent.Load(); idle > 0 && last != 0 && time.Since(time.Unix(0, last)) >= idle {
+			return time.Since(start), "idle"
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(start), "interrupted"
+		case <-tick.C:
+		}
+	}
+}
+
+// logEvent is one event of the server's log as an agent's replay shows it.
+type logEvent struct {
+	id     int64
+	typ    string
+	ticket string
+	client string // the ticket's client, when the payload names it
+	at     time.Time
+}
+
+// eventLog is the log from one id (exclusive) to the newest at the time it was read.
+type eventLog struct {
+	from, last int64
+	events     []logEvent
+	byID       map[int64]logEvent
+}
+
+// logWait bounds reading the log back: a replay of tens of thousands of events
+// takes well under a second.
+const logWait = 60 * time.Second
+
+// readLog reads every event after from through an agent's replay: an agent's
+// scope is the whole log. It stops at hello's lastEventId, the newest id when it
+// connected.
+func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog, error) {
+	ctx, cancel := context.WithTimeout(ctx, logWait)
+	defer cancel()
+	h := http.Header{}
+	h.Set("Authorization", who.bearer)
+	conn, resp, err := websocket.Dial(ctx, e.wsURL(0)+"?lastEventId="+strconv.FormatInt(from, 10), &websocket.DialOptions{
+		HTTPClient: e.ws, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			return nil, &handshakeError{status: resp.StatusCode}
+		}
+		return nil, err
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(readLimit)
+	lg := &eventLog{from: from, last: -1, byID: map[int64]logEvent{}}
+	complete := func() bool {
+		n := len(lg.events)
+		return lg.last >= 0 && (lg.last <= from || n > 0 && lg.events[n-1].id >= lg.last)
+	}
+	for !complete() {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("after %d events: %w", len(lg.events), err)
+		}
+		var m struct {
+			Type     string    `json:"type"`
+			ID       string    `json:"id"`
+			TicketID string    `json:"ticketId"`
+			At       time.Time `json:"at"`
+			Data     struct {
+				Client struct {
+					ID string `json:"_id"`
+				} `json:"client"`
+				LastEventID string `json:"lastEventId"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("a frame of the replay: %w", err)
+		}
+		switch {
+		case m.Type == "hello":
+			if lg.last, err = strconv.ParseInt(m.Data.LastEventID, 10, 64); err != nil {
+				return nil, fmt.Errorf("hello's lastEventId %q", m.Data.LastEventID)
+			}
+		case m.Type == "reset":
+			return nil, fmt.Errorf("the server no longer keeps the events after %d (reset)", from)
+		case m.ID != "":
+			id, err := strconv.ParseInt(m.ID, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("event id %q", m.ID)
+			}
+			if n := len(lg.events); n > 0 && id <= lg.events[n-1].id {
+				return nil, fmt.Errorf("the replay went from id %d to %d", lg.events[n-1].id, id)
+			}
+			ev := logEvent{id: id, typ: m.Type, ticket: m.TicketID, client: m.Data.Client.ID, at: m.At}
+			lg.events = append(lg.events, ev)
+			lg.byID[id] = ev
+		}
+	}
+	_ = conn.Close(websocket.StatusNormalClosure, "")
+	return lg, nil
+}
+
+// ticketOwners maps every ticket of the log to its client: from the payloads that
+// name it, else from the ticket itself over REST. Tickets that are gone (deleted)
+// stay unknown; it returns how many.
+func (e *env) ticketOwners(ctx context.Context, who *identity, lg *eventLog) (map[string]string, int) {
+	owners := map[string]string{}
+	for _, ev := range lg.events {
+		if ev.client != "" {
+			owners[ev.ticket] = ev.client
+		}
+	}
+	var ask []string
+	for _, ev := range lg.events {
+		if _, ok := owners[ev.ticket]; !ok {
+			owners[ev.ticket] = ""
+			ask = append(ask, ev.ticket)
+		}
+	}
+	got := make([]string, len(ask))
+	forEach(ctx, len(ask), 16, func(i int) {
+		status, b, err := e.call(ctx, 0, who, http.MethodGet, "/support-tickets/"+ask[i], nil)
+		if err != nil || status != http.StatusOK {
+			return
+		}
+		var m struct {
+			Data struct {
+				Client struct {
+					ID string `json:"_id"`
+				} `json:"client"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(b, &m) == nil {
+			got[i] = m.Data.Client.ID
+		}
+	})
+	unknown := 0
+	for i, t := range ask {
+		owners[t] = got[i]
+		if got[i] == "" {
+			unknown++
+		}
+	}
+	return owners, unknown
+}
+
+// checkAgainstLog checks what one socket received against the log: every event
+// of its scope after its hello's lastEventId must have come once, in order, and
+// nothing out of its scope. Events of tickets whose client is unknown (deleted),
+// and events before its hello or after the log's end, are checked for order and
+// duplicates only.
+func checkAgainstLog(lg *eventLog, owners map[string]string, who *identity, helloLast int64, got []recv) tally {
+	t := tally{Sockets: 1, Received: len(got)}
+	// in says whether ev is in who's scope; known is false when that cannot be told.
+	in := func(ev logEvent) (in, known bool) {
+		if who.admin() {
+			return true, true
+		}
+		c := owners[ev.ticket]
+		return c == who.ID, c != ""
+	}
+	seen := make(map[int64]bool, len(got))
+	var maxID int64
+	for _, g := range got {
+		switch {
+		case seen[g.ID]:
+			t.Duplicated++
+		case g.ID <= maxID:
+			t.OutOfOrder++
+		}
+		seen[g.ID] = true
+		maxID = max(maxID, g.ID)
+		if g.ID <= helloLast || g.ID > lg.last {
+			t.Foreign++
+			continue
+		}
+		ev, ok := lg.byID[g.ID]
+		if !ok {
+			t.Unexpected++ // inside the log's window, yet not in the log
+			continue
+		}
+		switch mine, known := in(ev); {
+		case !known:
+			t.Foreign++
+		case !mine:
+			t.Unexpected++
+		}
+	}
+	for _, ev := range lg.events {
+		if ev.id <= helloLast {
+			continue
+		}
+		if mine, known := in(ev); mine && known {
+			t.Expected++
+			if !seen[ev.id] {
+				t.Missing++
+			}
+		}
+	}
+	return t
+}
