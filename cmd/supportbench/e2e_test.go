@@ -100,7 +100,7 @@ func TestListenNextToAWriter(t *testing.T) {
 	var lOut string
 	wg.Go(func() {
 		lCode, lRep, lOut = runTool(ctx, "listen", "-url", base, "-run", "e2e1", "-clients", "30", "-admins", "4",
-			"-per-admin", "2", "-duration", "60s", "-idle", "3s", "-sources", "0")
+			"-per-admin", "2", "-duration", "60s", "-idle", "5s", "-sources", "0")
 	})
 	time.Sleep(time.Second) // the listener's sockets first, so that it sees every write
 	fCode, fRep, fOut := runTool(ctx, "fanout", "-url", base, "-run", "e2e1", "-clients", "30", "-admins", "2",

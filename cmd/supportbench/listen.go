@@ -95,16 +95,22 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 			from = s.helloLast
 		}
 	}
-	e.closeAll(socks)
-	fc := countFrames(rx, socks)
-	r.Frames = &fc
 	if from < 0 {
+		e.closeAll(socks)
 		r.Notes = append(r.Notes, "no socket got its hello: nothing to check")
 		return r.complete(ctx)
 	}
-	lg, err := e.readLog(ctx, reader, from)
-	if err != nil {
-		r.Notes = append(r.Notes, "reading the event log back failed: "+err.Error())
+	// The log is read while the sockets are still open, then they are given time
+	// for what was already committed: every event the log holds was committed
+	// before its replay began, so it is due on every socket in its scope.
+	lg, logErr := e.readLog(ctx, reader, from)
+	drained := settle(ctx, rx, time.Second, e.c.drain)
+	r.Setup.add("drainAfterLog", drained.Round(time.Millisecond).String())
+	e.closeAll(socks)
+	fc := countFrames(rx, socks)
+	r.Frames = &fc
+	if logErr != nil {
+		r.Notes = append(r.Notes, "reading the event log back failed: "+logErr.Error())
 		r.Pass = false
 		return r.complete(ctx)
 	}
