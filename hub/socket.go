@@ -186,10 +186,10 @@ func (s *socket) serve(ctx context.Context, lastEventID int64) {
 		s.readLoop(ctx)
 		select {
 		case <-s.done:
-			// Killed (too many messages): the writer sees done and closes with
-			// its code. Cancelling here could abort a write in progress, and the
-			// library closes the connection when a write's context ends: the
-			// peer would get no close frame.
+			// Killed (too many messages, a bad frame): the writer sees done and
+			// closes with the kill's code. Cancelling would also stop it, but a
+			// replay read cut short by the cancel would pass for an unavailable
+			// log.
 		default:
 			cancel()
 		}
