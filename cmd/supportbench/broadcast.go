@@ -78,17 +78,8 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 	open := countOpen(socks)
 	want := int64(len(rp.ok) * open)
 	drained := drain(ctx, e, rx, want)
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
-	e.closeAll(socks)
-	e.rest.CloseIdleConnections()
-	sleepCtx(context.Background(), time.Second)
-	r.Server = append(r.Server, r.msrv[0]...)
-	r.Server = append(r.Server, r.msrv[1]...)
-	r.Server = append(r.Server, e.scrapeAll(context.Background(), "1s after close")...)
-
+	e.endAndClose(ctx, r, rx, socks)
 	r.Writes = rp.stats(f.events, sent, skipped, 1/f.interval.Seconds(), elapsed)
-	fc := countFrames(rx, socks)
-	r.Frames = &fc
 
 	all := distOf(latencies(socks))
 	r.Latency = append(r.Latency, latencyRow{"every (socket, event) pair", all})

@@ -151,17 +151,8 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 		}
 	}
 	drained := drain(ctx, e, rx, want)
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
-	e.closeAll(socks)
-	e.rest.CloseIdleConnections()
-	sleepCtx(context.Background(), time.Second)
-	r.Server = append(r.Server, r.msrv[0]...)
-	r.Server = append(r.Server, r.msrv[1]...)
-	r.Server = append(r.Server, e.scrapeAll(context.Background(), "1s after close")...)
-
+	e.endAndClose(ctx, r, rx, socks)
 	r.Writes = rp.stats(total, sent, skipped, f.rate, elapsed)
-	fc := countFrames(rx, socks)
-	r.Frames = &fc
 
 	// Latency: on the ticket's client socket, on one agent's socket, on all of them.
 	cl := distOf(latencies(clientSocks))

@@ -345,6 +345,21 @@ func waitSetup(ctx context.Context, rx *receiver, want int64, maxWait time.Durat
 	return time.Since(start)
 }
 
+// endAndClose ends the measured phase, closes the sockets, and records the
+// servers at the start, at the end and a second after the close (what closing
+// gave back), and what the sockets received.
+func (e *env) endAndClose(ctx context.Context, r *report, rx *receiver, socks []*socket) {
+	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+	e.closeAll(socks)
+	e.rest.CloseIdleConnections()
+	sleepCtx(context.Background(), time.Second)
+	r.Server = append(r.Server, r.msrv[0]...)
+	r.Server = append(r.Server, r.msrv[1]...)
+	r.Server = append(r.Server, e.scrapeAll(context.Background(), "1s after close")...)
+	fc := countFrames(rx, socks)
+	r.Frames = &fc
+}
+
 // closeAll closes every open socket with a normal close and waits for the readers.
 func (e *env) closeAll(socks []*socket) {
 	e.closing.Store(true)
