@@ -212,19 +212,12 @@ const logWait = 60 * time.Second
 func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog, error) {
 	ctx, cancel := context.WithTimeout(ctx, logWait)
 	defer cancel()
-	h := http.Header{}
-	h.Set("Authorization", who.bearer)
-	conn, resp, err := websocket.Dial(ctx, e.wsURL(0)+"?lastEventId="+strconv.FormatInt(from, 10), &websocket.DialOptions{
-		HTTPClient: e.ws, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
-	})
-	if err != nil {
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, &handshakeError{status: resp.StatusCode}
-		}
+	s := &socket{who: who}
+	if err := e.dial(ctx, s, "?lastEventId="+strconv.FormatInt(from, 10)); err != nil {
 		return nil, err
 	}
+	conn := s.conn
 	defer conn.CloseNow()
-	conn.SetReadLimit(readLimit)
 	lg := &eventLog{from: from, last: -1, byID: map[int64]logEvent{}}
 	complete := func() bool {
 		n := len(lg.events)

@@ -97,7 +97,7 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	var pause atomic.Bool
 	resume := make(chan struct{})
 	forEach(ctx, len(slow), 16, func(i int) {
-		if e.dial(ctx, slow[i]) == nil {
+		if e.dial(ctx, slow[i], "") == nil {
 			go slow[i].pausableReadLoop(e, &pause, resume)
 		}
 	})

@@ -6,12 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // world is the setup storm and slow share with fanout: client and agent sockets,
@@ -251,26 +248,18 @@ func (e *env) redial(ctx context.Context, s *socket) drop {
 		d.lastID = max(d.lastID, g.ID)
 	}
 	s.helloAt.Store(0)
-	u := e.wsURL(s.target)
+	query := ""
 	if d.lastID > 0 {
-		u += "?lastEventId=" + strconv.FormatInt(d.lastID, 10)
+		query = "?lastEventId=" + strconv.FormatInt(d.lastID, 10)
 	}
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
-	h := http.Header{}
-	h.Set("Authorization", s.who.bearer)
-	s.dialStart = time.Now()
-	d.at = s.dialStart
-	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: e.ws, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled})
-	if err != nil {
+	d.at = time.Now()
+	if err := e.dial(ctx, s, query); err != nil {
 		d.failed = "net"
-		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			d.failed = strconv.Itoa(resp.StatusCode)
+		if he := (*handshakeError)(nil); errors.As(err, &he) {
+			d.failed = strconv.Itoa(he.status)
 		}
 		return d
 	}
-	conn.SetReadLimit(readLimit)
-	s.conn, s.done = conn, make(chan struct{})
 	go s.readLoop(e)
 	return d
 }

@@ -35,7 +35,7 @@ type receiver struct {
 	replies   atomic.Int64 // deliveries of this run's replies
 	setup     atomic.Int64 // deliveries of this run's ticket creations (c and t keys)
 	lastReply atomic.Int64 // unix nanoseconds
-	lastEvent atomic.Int64 // unix nanoseconds of the last frame with an event id
+	lastEvent atomic.Int64 // with stamp: unix nanoseconds of the last frame with an event id
 	bytes     atomic.Int64
 	// stamp: every socket keeps the arrival time of each event (listen, which
 	// times events it did not cause from their "at").
@@ -140,9 +140,9 @@ func (s *socket) handle(b []byte, at time.Time) {
 		return
 	}
 	s.got = append(s.got, recv{ID: f.id, Key: f.key})
-	rx.lastEvent.Store(at.UnixNano())
 	if rx.stamp {
 		s.arrived = append(s.arrived, at.UnixNano())
+		rx.lastEvent.Store(at.UnixNano())
 	}
 	if k := keyKind(f.key); k == kindCreated || k == kindFirst {
 		rx.setup.Add(1)
@@ -208,11 +208,13 @@ func (e *env) connect(ctx context.Context, socks []*socket) connectStats {
 	for range conc {
 		wg.Go(func() {
 			for s := range next {
-				dial := e.dial
+				var err error
 				if e.poll != nil {
-					dial = e.dialRaw
+					err = e.dialRaw(ctx, s)
+				} else {
+					err = e.dial(ctx, s, "")
 				}
-				if err := dial(ctx, s); err != nil {
+				if err != nil {
 					status := 0
 					var he *handshakeError
 					if errors.As(err, &he) {
@@ -273,13 +275,15 @@ type handshakeError struct{ status int }
 
 func (h *handshakeError) Error() string { return "handshake: HTTP " + strconv.Itoa(h.status) }
 
-func (e *env) dial(ctx context.Context, s *socket) error {
+// dial opens s through the WebSocket library; query ("?lastEventId=12", or "")
+// is added to the URL. It does not start the reader.
+func (e *env) dial(ctx context.Context, s *socket, query string) error {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	h := http.Header{}
 	h.Set("Authorization", s.who.bearer)
 	s.dialStart = time.Now()
-	conn, resp, err := websocket.Dial(ctx, e.wsURL(s.target), &websocket.DialOptions{
+	conn, resp, err := websocket.Dial(ctx, e.wsURL(s.target)+query, &websocket.DialOptions{
 		HTTPClient:      e.ws,
 		HTTPHeader:      h,
 		CompressionMode: websocket.CompressionDisabled,
