@@ -52,6 +52,8 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 		return nil, err
 	}
 	r := newReport(e, "listen")
+	r.latencyFrom = `the event's "at"`
+	r.foreignAre = "before the socket's hello, after the log's end or of a deleted ticket"
 	r.Params.add("clients", f.clients)
 	r.Params.add("admins", f.admins)
 	r.Params.add("agents", ceilDiv(f.admins, f.perAdmin))
@@ -81,13 +83,9 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
 	r.Setup.add("settled", settled.Round(time.Millisecond).String())
 
-	held := e.scrapeAll(ctx, "listening")
-	r.beginMeasure(held)
+	r.beginMeasure(e.scrapeAll(ctx, "listening"))
 	listened, why := listenUntil(ctx, rx, f.duration, f.idle)
-	end := e.scrapeAll(ctx, "end")
-	r.endMeasure(end)
-	r.Server = append(r.Server, held...)
-	r.Server = append(r.Server, end...)
+	r.endMeasure(e.scrapeAll(ctx, "end"))
 
 	from := int64(-1)
 	for _, s := range socks {

@@ -122,13 +122,15 @@ type report struct {
 	measure  [2]time.Time   `json:"-"`
 	mcpu     [2]cpuTimes
 	mbusy    [2]time.Duration
-	local    bool              // every target on this machine  `json:"-"`
+	local    bool              // every target on this machine
 	msrv     [2][]serverSample `json:"-"`
+	// How the table names the start of a latency, and the ledger's foreign events.
+	latencyFrom, foreignAre string
 }
 
 func newReport(e *env, scenario string) *report {
 	r := &report{Scenario: scenario, Run: e.c.run, Started: time.Now().UTC(), start: time.Now(), cpu0: cpuNow(),
-		local: allLoopbackV4(e.targets)}
+		local: allLoopbackV4(e.targets), latencyFrom: "POST start", foreignAre: "without this run's nonce: counts, other users'"}
 	for _, t := range e.targets {
 		r.Targets = append(r.Targets, t.String())
 	}
@@ -136,18 +138,19 @@ func newReport(e *env, scenario string) *report {
 }
 
 // beginMeasure and endMeasure bracket the measured phase: the tool's CPU and the
-// servers' CPU are reported for it.
+// servers' CPU are reported for it, and the servers' samples join the report.
 func (r *report) beginMeasure(srv []serverSample) {
 	startProfile()
 	r.measure[0], r.mcpu[0], r.msrv[0], r.mbusy[0] = time.Now(), cpuNow(), srv, machineBusy()
+	r.Server = append(r.Server, srv...)
 }
 
 func (r *report) endMeasure(srv []serverSample) {
 	r.measure[1], r.mcpu[1], r.msrv[1], r.mbusy[1] = time.Now(), cpuNow(), srv, machineBusy()
 	stopProfile()
+	r.Server = append(r.Server, srv...)
 }
 
-// finish fills in the tool's cost.
 // complete finishes r at the end of a run, marking it cut when ctx ended first.
 func (r *report) complete(ctx context.Context) (*report, error) {
 	r.finish()
@@ -158,6 +161,7 @@ func (r *report) complete(ctx context.Context) (*report, error) {
 	return r, nil
 }
 
+// finish fills in the tool's cost.
 func (r *report) finish() {
 	c := cpuNow().sub(r.cpu0)
 	r.Tool.UserS, r.Tool.SysS = c.User.Seconds(), c.Sys.Seconds()
@@ -224,11 +228,7 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 		b.WriteString("\n")
 	}
 	if len(r.Latency) > 0 {
-		from := "POST start"
-		if r.Scenario == "listen" {
-			from = `the event's "at"`
-		}
-		b.WriteString("LATENCY  " + from + " → frame on the socket, ms\n")
+		b.WriteString("LATENCY  " + r.latencyFrom + " → frame on the socket, ms\n")
 		fmt.Fprintf(tw, "  \tn\tp50\tp90\tp99\tp99.9\tmax\tmean\n")
 		for _, l := range r.Latency {
 			fmt.Fprintf(tw, "  %s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", l.Name, l.N, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
@@ -279,12 +279,8 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 	if !r.Pass {
 		verdict = "FAILED"
 	}
-	foreign := "without this run's nonce: counts, other users'"
-	if r.Scenario == "listen" {
-		foreign = "before the socket's hello, after the log's end or of a deleted ticket"
-	}
 	fmt.Fprintf(&b, "LEDGER   %s over %d sockets (received %d events, %d of them %s): %s\n",
-		verdict, r.Ledger.Sockets, r.Ledger.Received, r.Ledger.Foreign, foreign, r.Ledger)
+		verdict, r.Ledger.Sockets, r.Ledger.Received, r.Ledger.Foreign, r.foreignAre, r.Ledger)
 	for _, p := range r.Problems {
 		b.WriteString("  " + p + "\n")
 	}

@@ -277,8 +277,6 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 	span := time.Since(start)
 	r.endMeasure(e.scrapeAll(ctx, "measure end"))
 	e.rest.CloseIdleConnections()
-	r.Server = append(r.Server, r.msrv[0]...)
-	r.Server = append(r.Server, r.msrv[1]...)
 
 	all := map[string]int{}
 	var reads, writes int

@@ -155,8 +155,6 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	}
 	e.closeAll(w.socks)
 	e.rest.CloseIdleConnections()
-	r.Server = append(r.Server, r.msrv[0]...)
-	r.Server = append(r.Server, r.msrv[1]...)
 
 	r.Writes = w.rp.stats(total, sent, skipped, f.rate, elapsed)
 	fc := countFrames(w.rx, healthy)

@@ -120,8 +120,6 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 	e.rest.CloseIdleConnections()
 	sleepCtx(context.Background(), 2*time.Second)
 	after := e.scrapeAll(context.Background(), "2s after close")
-	r.Server = append(r.Server, held...)
-	r.Server = append(r.Server, end...)
 	r.Server = append(r.Server, after...)
 	fc := countFrames(rx, socks)
 	r.Frames = &fc

@@ -194,8 +194,6 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 	r.Figures.add("sockets ended by the server after reconnecting, by error", formatCodes(endedBy(w.socks)))
 	e.closeAll(w.socks)
 	e.rest.CloseIdleConnections()
-	r.Server = append(r.Server, r.msrv[0]...)
-	r.Server = append(r.Server, r.msrv[1]...)
 
 	r.Writes = w.rp.stats(total, len(w.rp.posts), 0, f.rate, 0)
 	fc := countFrames(w.rx, w.socks)

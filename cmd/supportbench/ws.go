@@ -357,8 +357,6 @@ func (e *env) endAndClose(ctx context.Context, r *report, rx *receiver, socks []
 	e.closeAll(socks)
 	e.rest.CloseIdleConnections()
 	sleepCtx(context.Background(), time.Second)
-	r.Server = append(r.Server, r.msrv[0]...)
-	r.Server = append(r.Server, r.msrv[1]...)
 	r.Server = append(r.Server, e.scrapeAll(context.Background(), "1s after close")...)
 	fc := countFrames(rx, socks)
 	r.Frames = &fc
