@@ -335,3 +335,41 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 		t.Fatal("no frame written directly")
 	}
 }
+
+// The library's reader takes every length a direct write produces: a batch in one
+// writev across the 7-bit/16-bit length boundaries, and one frame in one write as
+// large as a direct write may be.
+func TestDirectFramesReadByTheLibrary(t *testing.T) {
+	h := newTestHub(t, &fakeLog{})
+	h.auth = agentAuth{}
+	c := dialHub(t, h, "")
+	c.SetReadLimit(1 << 20)
+	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
+		t.Fatalf("got %v (%v), want hello, presence", got, err)
+	}
+	s := firstSocket(t, h)
+	sizes := []int{0, 1, 125, 126, 127, 1000, directMaxBytes - 4} // the last with its 4-byte header fills directMaxBytes
+	var frames [][]byte
+	for _, n := range sizes {
+		frames = append(frames, textFrame(bytes.Repeat([]byte{'y'}, n)))
+	}
+	d0 := counterValue(h.metrics.direct)
+	for _, batch := range [][][]byte{frames[:6], frames[6:]} {
+		// A direct write needs the send queue empty (the peer's kernel acked all).
+		if !eventually(5*time.Second, func() bool { return sendQueue(t, s) == 0 }) {
+			t.Fatal("the send queue did not drain")
+		}
+		s.send(batch)
+	}
+	for i, n := range sizes {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		typ, b, err := c.Read(ctx)
+		cancel()
+		if err != nil || typ != websocket.MessageText || len(b) != n || bytes.Count(b, []byte{'y'}) != n {
+			t.Fatalf("frame %d: got type %v, %d bytes (%v), want text of %d", i, typ, len(b), err, n)
+		}
+	}
+	if got := counterValue(h.metrics.direct) - d0; got != float64(len(sizes)) {
+		t.Fatalf("%v of %d frames written directly", got, len(sizes))
+	}
+}

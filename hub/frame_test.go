@@ -111,9 +111,10 @@ func firstSocket(t *testing.T, h *Hub) *socket {
 	return s
 }
 
-// The library's reader takes every length the direct writes produce, a batch
-// written at once (writev) included.
-func TestDirectFramesReadByTheLibrary(t *testing.T) {
+// The library's reader takes every length the socket's writer produces, a batch
+// in one writev included. Both sends are over 64 KiB (directMaxBytes on Linux),
+// so neither is written directly: TestDirectFramesReadByTheLibrary covers those.
+func TestWriterFramesReadByTheLibrary(t *testing.T) {
 	h := newTestHub(t, &fakeLog{})
 	h.auth = agentAuth{}
 	c := dialHub(t, h, "")
@@ -126,6 +127,7 @@ func TestDirectFramesReadByTheLibrary(t *testing.T) {
 	for _, n := range frameSizes {
 		batch = append(batch, textFrame(bytes.Repeat([]byte{'y'}, n)))
 	}
+	d0 := counterValue(h.metrics.direct)
 	s.send(batch)      // one writev
 	s.send(batch[7:8]) // one write
 	for i, n := range append(frameSizes, 65536) {
@@ -135,6 +137,9 @@ func TestDirectFramesReadByTheLibrary(t *testing.T) {
 		if err != nil || typ != websocket.MessageText || len(b) != n || bytes.Count(b, []byte{'y'}) != n {
 			t.Fatalf("frame %d: got type %v, %d bytes (%v), want text of %d", i, typ, len(b), err, n)
 		}
+	}
+	if got := counterValue(h.metrics.direct) - d0; got != 0 {
+		t.Fatalf("%v frames written directly, want none", got)
 	}
 }
 
@@ -169,10 +174,12 @@ func (l recordListener) Accept() (net.Conn, error) {
 	return rc, nil
 }
 
-// The library's control frames (pongs, the close) and the direct writes share the
-// connection: every Write must be whole frames, never a part of one, and nothing
-// may follow the close frame.
-func TestControlAndDataFramesNeverInterleave(t *testing.T) {
+// The library's control frames (pongs, the close) and the socket's writer share
+// the connection: every Write must be whole frames, never a part of one, and
+// nothing may follow the close frame. recordConn hides the *net.TCPConn from
+// Hijack, so no frame is written directly here: direct writes beside pongs are
+// TestDirectWritesAndPongsShareTheConnection's.
+func TestWriterAndControlFramesNeverInterleave(t *testing.T) {
 	h := newTestHub(t, &fakeLog{})
 	h.auth = agentAuth{}
 	ts := httptest.NewUnstartedServer(h)
@@ -229,6 +236,9 @@ func TestControlAndDataFramesNeverInterleave(t *testing.T) {
 		t.Fatalf("got %v, want close 1008", err)
 	}
 
+	if got := counterValue(h.metrics.direct); got != 0 {
+		t.Fatalf("%v frames written directly, want none", got)
+	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	counts := map[byte]int{}
