@@ -62,8 +62,8 @@ func eventsInsert(evs []store.Event) (string, []any) {
 // commits before the next sequencer may look. An event that commits later is not in
 // the snapshot and gets a higher id in a later run. So a reader who has seen id N has
 // seen, or will find above its position, every event committed before N's: none can
-// appear below N afterwards. Counts events get their data here, read after the events
-// were, so that they reflect every change numbered before them.
+// appear below N afterwards. Counts events get their data here, read in the snapshot
+// that found them, so that they reflect every change numbered before them.
 func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 	// Most calls find nothing to do: check without taking the lock.
 	var pending bool
@@ -92,41 +92,60 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 		b.Queue(`SELECT last_id FROM event_cursor`).QueryRow(func(row pgx.Row) error {
 			return wrap("event cursor", row.Scan(&last))
 		})
+		// One statement, so that the counts are read in the page's snapshot, and only
+		// for the page's counts events: reading them for the whole backlog would make
+		// draining a backlog quadratic. MATERIALIZED: the page is read once, however
+		// often the statement refers to it.
 		b.Queue(`
-			SELECT pk, type, ticket_id, client_id, at, data
-			  FROM events WHERE id IS NULL ORDER BY pk LIMIT $1`, sequenceBatch).Query(func(rows pgx.Rows) error {
+			WITH p AS MATERIALIZED (
+				SELECT pk, type, ticket_id, client_id, at, data
+				  FROM events WHERE id IS NULL ORDER BY pk LIMIT $1),
+			g AS (
+				SELECT array_agg(status) AS statuses, array_agg(n) AS ns FROM (
+					SELECT status, sum(n)::bigint AS n FROM ticket_counts_global
+					 WHERE EXISTS (SELECT 1 FROM p WHERE type = $2) GROUP BY status) s)
+			SELECT p.pk, p.type, p.ticket_id, p.client_id, p.at, p.data, c.statuses, c.ns,
+			       CASE WHEN p.type = $2 THEN g.statuses END, CASE WHEN p.type = $2 THEN g.ns END
+			  FROM p CROSS JOIN g
+			  CROSS JOIN LATERAL (
+				SELECT array_agg(status) AS statuses, array_agg(n) AS ns FROM (
+					SELECT status, sum(n)::bigint AS n FROM ticket_counts
+					 WHERE client_id = p.client_id AND p.type = $2 GROUP BY status) s) c
+			 ORDER BY p.pk`, sequenceBatch, store.EventCounts).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
-				var pk int64
-				e, err := scanEvent(rows, &pk)
-				if err != nil {
+				var (
+					e                store.Event
+					pk               int64
+					at               time.Time
+					data             []byte
+					cStatus, gStatus []string
+					cN, gN           []int64
+				)
+				if err := rows.Scan(&pk, &e.Type, &e.TicketID, &e.ClientID, &at, &data,
+					&cStatus, &cN, &gStatus, &gN); err != nil {
 					return wrap("pending events", err)
+				}
+				e.At = store.At(at)
+				if data != nil {
+					e.Data = json.RawMessage(data)
+				}
+				if e.Type == store.EventCounts {
+					var c store.Counts
+					for i, s := range cStatus {
+						c.Add(store.Status(s), cN[i])
+					}
+					byClient[e.ClientID] = c
+					if gStatus != nil {
+						global = store.Counts{}
+						for i, s := range gStatus {
+							global.Add(store.Status(s), gN[i])
+						}
+					}
 				}
 				evs, pks = append(evs, e), append(pks, pk)
 			}
 			return wrap("pending events", rows.Err())
 		})
-		// The counts of every client with a pending counts event (a later snapshot
-		// may see more of them than the read above: never fewer).
-		b.Queue(`
-			SELECT client_id, status, sum(n)::bigint FROM ticket_counts
-			 WHERE client_id IN (SELECT client_id FROM events WHERE id IS NULL AND type = $1)
-			 GROUP BY 1, 2`, store.EventCounts).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var (
-					client store.ID
-					status store.Status
-					n      int64
-				)
-				if err := rows.Scan(&client, &status, &n); err != nil {
-					return wrap("client counts", err)
-				}
-				c := byClient[client]
-				c.Add(status, n)
-				byClient[client] = c
-			}
-			return wrap("client counts", rows.Err())
-		})
-		b.Queue(globalCountsSQL, nil).Query(func(rows pgx.Rows) error { return addCounts(rows, &global) })
 		if err := p.batch(ctx, b); err != nil {
 			return err
 		}
