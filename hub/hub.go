@@ -184,7 +184,11 @@ func (h *Hub) Run(ctx context.Context) error {
 				sub()
 				sub = h.subscribe(ctx, &wg)
 			}
-			seenLast = h.lastInLog(ctx)
+			last, err := h.lastInLog(ctx)
+			if err != nil {
+				h.log.Warn("reading the newest event id failed", "err", err)
+			}
+			seenLast = last
 		}
 	}
 }
@@ -208,15 +212,16 @@ func (h *Hub) cursorNow() int64 {
 	return h.cursor
 }
 
-func (h *Hub) lastInLog(ctx context.Context) int64 {
+// lastInLog returns 0 with its error so that Run's next tick, given no newest
+// id, sees nothing missed rather than a stale one.
+func (h *Hub) lastInLog(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, logTimeout)
 	defer cancel()
 	last, err := h.events.LastEventID(ctx)
 	if err != nil {
-		h.log.Warn("reading the newest event id failed", "err", err)
-		return 0
+		return 0, err
 	}
-	return last
+	return last, nil
 }
 
 // subscriber adapts the hub to pubsub.Handler.

@@ -12,10 +12,22 @@ import (
 // socket is closed with 1013 (try again later), never told to reset.
 var errLogUnavailable = errors.New("event log unavailable")
 
+// logReadErr is what a socket's failed read of the event log returns. A done
+// parent means the socket is ending (its client left): the read was cut short,
+// not refused, so the parent's error goes back as is, unlogged, and the socket
+// is not told to try again later.
+func (h *Hub) logReadErr(parent context.Context, err error) error {
+	if perr := parent.Err(); perr != nil {
+		return perr
+	}
+	h.log.Warn("reading the event log for a socket failed", "err", err)
+	return fmt.Errorf("%w: %v", errLogUnavailable, err)
+}
+
 // readScope reads a page of the events c may see after `after`: a client's own
 // tickets' events only, every event for a super admin.
-func (h *Hub) readScope(ctx context.Context, c store.Caller, after int64) ([]store.Event, error) {
-	ctx, cancel := context.WithTimeout(ctx, logTimeout)
+func (h *Hub) readScope(parent context.Context, c store.Caller, after int64) ([]store.Event, error) {
+	ctx, cancel := context.WithTimeout(parent, logTimeout)
 	defer cancel()
 	var evs []store.Event
 	var err error
@@ -25,8 +37,7 @@ func (h *Hub) readScope(ctx context.Context, c store.Caller, after int64) ([]sto
 		evs, err = h.events.ClientEventsAfter(ctx, c.ID, after, replayPage)
 	}
 	if err != nil {
-		h.log.Warn("reading the event log for a socket failed", "err", err)
-		return nil, fmt.Errorf("%w: %v", errLogUnavailable, err)
+		return nil, h.logReadErr(parent, err)
 	}
 	return evs, nil
 }
@@ -34,13 +45,12 @@ func (h *Hub) readScope(ctx context.Context, c store.Caller, after int64) ([]sto
 // prunedAfter reports whether events after `after` were pruned: ids are contiguous
 // in the log and pruning removes its start, so one row tells (the next event is not
 // after+1, or there is none though the cursor is past `after`).
-func (h *Hub) prunedAfter(ctx context.Context, after, newest int64) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, logTimeout)
+func (h *Hub) prunedAfter(parent context.Context, after, newest int64) (bool, error) {
+	ctx, cancel := context.WithTimeout(parent, logTimeout)
 	defer cancel()
 	next, err := h.events.EventsAfter(ctx, after, 1)
 	if err != nil {
-		h.log.Warn("reading the event log for a socket failed", "err", err)
-		return false, fmt.Errorf("%w: %v", errLogUnavailable, err)
+		return false, h.logReadErr(parent, err)
 	}
 	if len(next) == 0 {
 		return after < newest, nil

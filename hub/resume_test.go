@@ -4,16 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/supportd/supportd/pubsub"
 	"github.com/supportd/supportd/store"
 )
 
@@ -110,6 +113,69 @@ func TestLogFailureAtResumeClosesWith1013(t *testing.T) {
 	got, err := readFrames(dialHub(t, h, "lastEventId=1"), 3)
 	if len(got) != 1 || got[0] != "hello" || websocket.CloseStatus(err) != websocket.StatusTryAgainLater {
 		t.Fatalf("got %v then %v, want hello then close 1013 (never reset)", got, err)
+	}
+}
+
+// blockingLog's EventsAfter waits for its context to end, and says when it began.
+type blockingLog struct {
+	*fakeLog
+	reading chan struct{}
+}
+
+func (l *blockingLog) EventsAfter(ctx context.Context, _ int64, _ int) ([]store.Event, error) {
+	l.reading <- struct{}{}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// syncBuffer is a log destination the test reads while sockets may write.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// A client that leaves while its resume reads the log cuts the read short: that
+// is no failure of the log, so nothing is logged as one.
+func TestClientLeavingMidReadIsNoLogFailure(t *testing.T) {
+	log := &blockingLog{fakeLog: &fakeLog{}, reading: make(chan struct{}, 1)}
+	for range 3 {
+		log.add("aaaaaaaaaaaaaaaaaaaaaaaa")
+	}
+	var out syncBuffer
+	h := New(Config{Instance: "test"}, Deps{
+		Log: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(&out, nil)),
+	})
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.auth = agentAuth{}
+	c := dialHub(t, h, "lastEventId=1")
+	if got, err := readFrames(c, 1); err != nil || got[0] != "hello" {
+		t.Fatalf("got %v (%v), want hello", got, err)
+	}
+	<-log.reading
+	c.CloseNow()
+	done := make(chan struct{})
+	go func() { h.sockets.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(logTimeout / 2):
+		t.Fatal("the socket did not end before the read's own timeout")
+	}
+	if strings.Contains(out.String(), "event log") {
+		t.Fatalf("logged:\n%s", out.String())
 	}
 }
 

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -187,9 +186,7 @@ func (s *socket) serve(ctx context.Context, lastEventID int64) {
 		select {
 		case <-s.done:
 			// Killed (too many messages, a bad frame): the writer sees done and
-			// closes with the kill's code. Cancelling would also stop it, but a
-			// replay read cut short by the cancel would pass for an unavailable
-			// log.
+			// closes with the kill's code; no cancel is needed for that.
 		default:
 			cancel()
 		}
@@ -303,11 +300,9 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 	if lastEventID > newest {
 		// Ahead of this instance's cursor: ahead of the log too, or only of the
 		// cursor (a resume point taken from a fresher REST answer)?
-		rctx, cancel := context.WithTimeout(ctx, logTimeout)
-		last, err := s.h.events.LastEventID(rctx)
-		cancel()
+		last, err := s.h.lastInLog(ctx)
 		if err != nil {
-			return fmt.Errorf("%w: %v", errLogUnavailable, err)
+			return s.h.logReadErr(ctx, err)
 		}
 		newest = max(newest, last)
 	}
