@@ -291,10 +291,11 @@ func minTime(a, b time.Time) time.Time {
 // start writes hello, then reset when the resume is impossible, then presence, then
 // the replay, and registers the socket for live events with no gap and no duplicate.
 //
-// A reconnect costs one read of the log (the replay's first page), not three: hello
-// announces the hub's cursor (the log's newest id as this instance knows it), and the
-// first page tells whether the resume point was pruned, since ids are contiguous in
-// the log. A storm of reconnects must not bury the database.
+// A storm of reconnects must not bury the database, so a reconnect reads little of
+// the log: hello announces the hub's cursor (the log's newest id as this instance
+// knows it), asking the log only for a resume point ahead of it; whether the resume
+// point was pruned takes a one-row probe (prunedAfter), since ids are contiguous in
+// the log; and the replay reads pages only while the socket is behind the cursor.
 func (s *socket) start(ctx context.Context, lastEventID int64) error {
 	newest := s.h.cursorNow()
 	if lastEventID > newest {
