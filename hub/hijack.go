@@ -31,6 +31,11 @@ const (
 	// 100 ms — far more than support traffic needs; a replay of 500 events just
 	// takes a few round trips more.
 	socketSendBuffer = 128 << 10
+
+	// maxKeptBufs bounds what wireConn.bufs keeps between batches: a replay's
+	// batch may hold hundreds of frames, and 10,000 idle sockets each pinning
+	// that much scratch would cost more than the allocation it saves.
+	maxKeptBufs = 64
 )
 
 // smallBuffers hands the library the hijacked connection with smaller buffers,
@@ -114,6 +119,9 @@ type wireConn struct {
 	// cut is set when a direct write left part of a frame on the wire: nothing
 	// more may be written after it, by anyone; the connection is closed.
 	cut bool
+	// bufs is writeFrames' scratch, reused so that a batch costs no allocation;
+	// guarded by mu.
+	bufs net.Buffers
 	// direct is the state of direct writes, guarded by mu (see direct_linux.go);
 	// its zero value allows none.
 	direct directWriter
@@ -147,10 +155,15 @@ func (c *wireConn) writeFrames(frames [][]byte) error {
 		_, err := c.Conn.Write(frames[0])
 		return err
 	}
-	// net.Buffers consumes its elements as it writes: a copy of our own.
-	bufs := make(net.Buffers, len(frames))
-	copy(bufs, frames)
+	// net.Buffers consumes its elements as it writes: a copy of our own, in the
+	// reused c.bufs (WriteTo reslices only its local header).
+	c.bufs = append(c.bufs[:0], frames...)
+	bufs := c.bufs
 	_, err := bufs.WriteTo(c.Conn)
+	clear(c.bufs) // the frames are not ours to keep alive
+	if cap(c.bufs) > maxKeptBufs {
+		c.bufs = nil
+	}
 	return err
 }
 
