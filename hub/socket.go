@@ -113,10 +113,7 @@ func (s *socket) push(frames [][]byte) int {
 		case directCut:
 			// Half a frame is on the wire and the connection is closed: the
 			// socket is as gone as one whose queue overflowed.
-			s.h.metrics.dropped.Add(float64(len(frames)))
-			if s.kill(websocket.StatusPolicyViolation, "slow consumer") {
-				s.h.metrics.slow.Inc()
-			}
+			s.cutSlow(len(frames))
 			return 0
 		}
 	}
@@ -124,12 +121,17 @@ func (s *socket) push(frames [][]byte) int {
 	case s.queue <- frames:
 		s.pending++
 	default:
-		s.h.metrics.dropped.Add(float64(len(frames)))
-		if s.kill(websocket.StatusPolicyViolation, "slow consumer") {
-			s.h.metrics.slow.Inc()
-		}
+		s.cutSlow(len(frames))
 	}
 	return 0
+}
+
+// cutSlow ends a socket that cannot take n more frames; they are dropped.
+func (s *socket) cutSlow(n int) {
+	s.h.metrics.dropped.Add(float64(n))
+	if s.kill(websocket.StatusPolicyViolation, "slow consumer") {
+		s.h.metrics.slow.Inc()
+	}
 }
 
 // setLive marks the socket registered for the fan-out, or no longer (see push).
