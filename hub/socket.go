@@ -222,18 +222,19 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 	// to keep the loop's select small: it runs once per frame batch on every socket.
 	//
 	// The ping is a frame written like the data, and the writer goes on at once:
-	// the reader notes the pong (lastPong), and the writer looks at pongDue. The
+	// the reader notes the pong (lastPong), and the writer looks once it is due. The
 	// library's Ping would hold the writer for the round trip and cost a context,
 	// a channel and two wake-ups per ping; with 10,000 sockets opened within
 	// seconds of each other, their pings come in waves.
 	interval, timeout := s.h.cfg.PingInterval, s.h.cfg.PingTimeout
 	nextPing := time.Now().Add(interval)
-	var pingSent int64 // unix ns of the ping awaiting its pong, 0 when none
-	var pongDue time.Time
+	// pingSent is when the ping awaiting its pong went out, zero when none (a
+	// time.Time, not lastPong's unix ns, to keep the monotonic clock).
+	var pingSent time.Time
 	// One ping at a time: while one awaits its pong, the next waits too.
 	wake := func() time.Time {
-		if pingSent != 0 {
-			return minTime(pongDue, s.expires)
+		if !pingSent.IsZero() {
+			return minTime(pingSent.Add(timeout), s.expires)
 		}
 		return minTime(nextPing, s.expires)
 	}
@@ -250,19 +251,18 @@ func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
 				s.kill(statusTokenExpired, "token expired")
 				return nil
 			}
-			if pingSent != 0 && !now.Before(pongDue) {
-				if s.lastPong.Load() < pingSent {
+			if !pingSent.IsZero() && !now.Before(pingSent.Add(timeout)) {
+				if s.lastPong.Load() < pingSent.UnixNano() {
 					return errNoPong
 				}
-				pingSent = 0
+				pingSent = time.Time{}
 			}
-			if pingSent == 0 && !now.Before(nextPing) {
+			if pingSent.IsZero() && !now.Before(nextPing) {
 				sent := time.Now()
 				if err := s.writeFrames(pingFrame()); err != nil {
 					return err
 				}
-				pingSent, pongDue = sent.UnixNano(), sent.Add(timeout)
-				nextPing = sent.Add(interval)
+				pingSent, nextPing = sent, sent.Add(interval)
 			}
 			timer.Reset(time.Until(wake()))
 		case frames := <-s.queue:
