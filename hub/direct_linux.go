@@ -41,8 +41,7 @@ type directWriter struct {
 	frames [][]byte
 	n      int
 	iov    []syscall.Iovec // reused: pointers are cleared after each write
-	outq   int32
-	check  bool // the next write checks the send queue first
+	check  bool            // the next write checks the send queue first
 	// sinceBytes and sinceWrites are what direct writes put in the send queue
 	// since it was last found empty; sinceBytes < 0: unknown (never checked, or
 	// someone else wrote since).
@@ -127,8 +126,8 @@ func (c *wireConn) tryWriteFrames(frames [][]byte) directResult {
 // attempt, never a wait for the descriptor to become writable.
 func (d *directWriter) write(fd uintptr) bool {
 	if d.check {
-		d.outq = -1
-		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, siocOUTQ, uintptr(unsafe.Pointer(&d.outq))); e != 0 || d.outq != 0 {
+		outq := int32(-1)
+		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, siocOUTQ, uintptr(unsafe.Pointer(&outq))); e != 0 || outq != 0 {
 			return true
 		}
 		d.sinceBytes, d.sinceWrites = 0, 0
