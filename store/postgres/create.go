@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,8 +13,8 @@ import (
 // client's ticket is its own; a super admin's belongs to in.Client and its first
 // threads are the super admin's. An owner never remembered is store.ErrNotFound.
 //
-// Two round trips: the reads the ticket needs (the owner's name, the writer's, a
-// number), then every insert with the COMMIT.
+// Two round trips: the reads the ticket needs (the owner's name and a number, the
+// writer's name), then every insert with the COMMIT.
 func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticket, error) {
 	owner := in.Client
 	if in.Caller.Role == store.RoleClient {
@@ -28,14 +29,28 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 		key.queue(b)
 		// The owner must be remembered: the client a super admin names, or the
 		// client caller itself (the api remembers every caller first).
-		var unknown bool
-		b.Queue(`SELECT name FROM people WHERE id = $1`, owner).QueryRow(func(row pgx.Row) error {
-			return absent("client", row.Scan(&client.Name), &unknown)
+		//
+		// The number is taken here only if the create will insert, so that replays,
+		// mismatches and unknown owners leave no gap: an unknown owner has no row, and
+		// a key this transaction claimed has no body yet (a committed create's row
+		// always has one, and a concurrent create's claim has ended by now, as ours
+		// waited for it).
+		var (
+			unknown bool
+			number  *int64
+		)
+		var idemKey *string
+		if in.Idem != nil {
+			idemKey = &in.Idem.Key
+		}
+		b.Queue(`
+			SELECT name, CASE WHEN $2::text IS NULL OR EXISTS (
+			           SELECT 1 FROM idempotency WHERE caller_id = $3 AND key = $2 AND body IS NULL)
+			       THEN nextval('ticket_number_seq') END
+			  FROM people WHERE id = $1`, owner, idemKey, in.Caller.ID).QueryRow(func(row pgx.Row) error {
+			return absent("client", row.Scan(&client.Name, &number), &unknown)
 		})
 		writer.queue(b)
-		b.Queue(`SELECT nextval('ticket_number_seq')`).QueryRow(func(row pgx.Row) error {
-			return wrap("ticket number", row.Scan(&t.Number))
-		})
 		if err := p.batch(ctx, b); err != nil {
 			return err
 		}
@@ -48,12 +63,15 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 		if err := writer.settle(ctx, p); err != nil {
 			return err
 		}
+		if number == nil {
+			return fmt.Errorf("postgres: ticket number: none was taken")
+		}
 
 		now := db.clock()
 		zero := 0
 		t = store.Ticket{
 			ID:        db.ids.New(now.Time),
-			Number:    t.Number,
+			Number:    *number,
 			Title:     in.Title,
 			Subject:   clonePtr(in.Subject),
 			Category:  in.Category,

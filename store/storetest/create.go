@@ -25,6 +25,23 @@ func createTests() []test {
 				prev = tk.Number
 			}
 		}},
+		{"FailedCreatesTakeNoNumber", func(t *testing.T, s store.Store) {
+			f := setup(t, s)
+			in := withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1")
+			first := f.createWith(in)
+			if _, err := s.CreateTicket(f.ctx, in); err == nil {
+				t.Fatal("CreateTicket replayed: got no error, want a replay")
+			}
+			if _, err := s.CreateTicket(f.ctx, withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
+				t.Fatal("CreateTicket with a reused key: got no error, want a mismatch")
+			}
+			if _, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
+				t.Fatal("CreateTicket for an unknown client: got no error, want ErrNotFound")
+			}
+			if next := f.create(f.acme, "next"); next.Number != first.Number+1 {
+				t.Errorf("number after a replay, a mismatch and an unknown client: got %d, want %d", next.Number, first.Number+1)
+			}
+		}},
 		{"ClientShape", testCreateClientShape},
 		{"OptionalFields", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
