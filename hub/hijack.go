@@ -55,7 +55,8 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	if tcp := tcpConn(conn); tcp != nil {
+	tcp := tcpConn(conn)
+	if tcp != nil {
 		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	// Keep anything the client sent right after its handshake.
@@ -65,7 +66,7 @@ func (w *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
 	}
 	w.conn = &wireConn{Conn: conn}
-	if tcp, ok := conn.(*net.TCPConn); ok {
+	if tcp != nil && conn == net.Conn(tcp) {
 		// Only a bare TCP connection: under TLS the frames would need sealing.
 		if raw, err := tcp.SyscallConn(); err == nil {
 			w.conn.initDirect(raw)
