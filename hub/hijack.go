@@ -106,8 +106,9 @@ func tcpConn(c net.Conn) *net.TCPConn {
 // keeps its error and writes nothing more.) The library never writes data
 // messages nor pings: nothing here calls Conn.Write, Conn.Writer or Conn.Ping.
 //
-// A third writer, the fan-out's direct write (tryWriteFrames), takes mu only with
-// TryLock, and never blocks while holding it.
+// A third writer, push's direct write (tryWriteFrames), made by whichever
+// producer sends — the fan-out, presence, the reader's replies — takes mu only
+// with TryLock, and never blocks while holding it.
 //
 // Close is not guarded: the stall timer's CloseNow must cut a write that blocks
 // while holding mu.
