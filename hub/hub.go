@@ -93,7 +93,7 @@ type Hub struct {
 	agents        map[store.ID]agent   // super admins with sockets here
 	all           map[*socket]struct{} // every socket, registered or still replaying
 	online        []store.Person       // presence across instances, as last read
-	presenceCache *presenceFrames      // frames of online, nil until needed after a change
+	presenceCache *presenceFrames      // frames of online: built at first need, rebuilt at once on a change
 	outbox        []parcel             // a fan-out's parcels, reused (see sendAllLocked)
 	closing       bool
 
