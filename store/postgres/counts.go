@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"context"
-
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supportd/supportd/store"
@@ -16,19 +14,6 @@ import (
 const globalCountsSQL = `
 	SELECT status, sum(n)::bigint FROM ticket_counts_global
 	 WHERE ($1::text IS NULL OR category = $1) GROUP BY status`
-
-// globalCounts returns the counts over every ticket, of one category when it is set.
-func globalCounts(ctx context.Context, q querier, category *store.Category) (store.Counts, error) {
-	var c store.Counts
-	rows, err := q.Query(ctx, globalCountsSQL, category)
-	if err != nil {
-		return c, wrap("counts", err)
-	}
-	if err := addCounts(rows, &c); err != nil {
-		return store.Counts{}, err
-	}
-	return c, nil
-}
 
 // addCounts adds (status, n) rows to c and closes rows.
 func addCounts(rows pgx.Rows, c *store.Counts) error {

@@ -20,10 +20,8 @@ const (
 		LEFT JOIN people pa ON pa.id = t.assignee_id`
 )
 
-// querier is what reads need: a pool or a transaction.
+// querier is what reads need: a pool or a transaction (they send batches).
 type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
