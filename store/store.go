@@ -50,8 +50,6 @@ type Store interface {
 	// LastEventID is the newest sequenced event id, 0 when there is none (it never
 	// goes back, even when old events are pruned).
 	LastEventID(ctx context.Context) (int64, error)
-	// FirstEventID is the oldest id still kept, or LastEventID()+1 when none is.
-	FirstEventID(ctx context.Context) (int64, error)
 	// PruneEvents deletes sequenced events older than before.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 

@@ -80,19 +80,9 @@ func (s *Store) LastEventID(context.Context) (int64, error) {
 	return s.events.last, nil
 }
 
-// FirstEventID is the oldest id kept, or LastEventID()+1 when none is.
-func (s *Store) FirstEventID(context.Context) (int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.events.log) == 0 {
-		return s.events.last + 1, nil
-	}
-	return s.events.log[0].ID, nil
-}
-
 // PruneEvents deletes the sequenced events older than before. It cuts the log's
 // oldest end only (stopping at the first event it keeps), so what is kept is always
-// every event from FirstEventID on: a resume either finds all it needs or none.
+// every event from the oldest kept on: a resume either finds all it needs or none.
 func (s *Store) PruneEvents(_ context.Context, before time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -247,19 +247,9 @@ func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	return last, wrap("last event id", err)
 }
 
-// FirstEventID is the oldest id still kept, or LastEventID()+1 when none is. Both are
-// read in one statement so that a concurrent prune or sequencer cannot split them.
-func (db *DB) FirstEventID(ctx context.Context) (int64, error) {
-	var first int64
-	err := db.pool.QueryRow(ctx, `
-		SELECT coalesce((SELECT min(id) FROM events WHERE id IS NOT NULL),
-		                (SELECT last_id + 1 FROM event_cursor))`).Scan(&first)
-	return first, wrap("first event id", err)
-}
-
 // PruneEvents deletes sequenced events older than before. It deletes only the run of
 // old events at the start of the log, so that the kept ids stay contiguous from
-// FirstEventID: writers' clocks differ a little, and an old event numbered after a
+// the oldest kept: writers' clocks differ a little, and an old event numbered after a
 // newer one stays until the newer one goes. Unnumbered events are never pruned.
 func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := db.pool.Exec(ctx, `

@@ -191,15 +191,6 @@ func (f *fixture) lastEventID() int64 {
 	return id
 }
 
-func (f *fixture) firstEventID() int64 {
-	f.tb.Helper()
-	id, err := f.s.FirstEventID(f.ctx)
-	if err != nil {
-		f.tb.Fatalf("FirstEventID: %v", err)
-	}
-	return id
-}
-
 func (f *fixture) eventsAfter(after int64, limit int) []store.Event {
 	f.tb.Helper()
 	evs, err := f.s.EventsAfter(f.ctx, after, limit)
