@@ -101,39 +101,19 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 		return nil, err
 	}
 	rx, rp, agents, socks, clientSocks, adminSocks := w.rx, w.rp, w.agents, w.socks, w.clientSocks, w.adminSocks
-	clients := make([]*identity, f.tickets)
-	for i := range clients {
-		clients[i] = clientSocks[i].who
-	}
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	settled := e.connectSettled(ctx, r, rx, socks, 30*time.Second)
-
-	w.tk = createTickets(ctx, e, clients, f.tickets)
-	w.created = w.tk.created()
-	tk, created := w.tk, w.created
-	var setupDue int64
-	for _, i := range created {
-		setupDue += 2 * int64(countOpen(adminSocks))
-		if clientSocks[i].opened() {
-			setupDue += 2
-		}
-	}
-	setupWait := waitSetup(ctx, rx, setupDue, e.c.settle)
 	r.Setup.add("settled", settled.Round(time.Millisecond).String())
-	r.Setup.add("tickets", len(created))
-	r.Setup.add("ticketsIn", tk.elapsed.Round(time.Millisecond).String())
-	r.Setup.add("answers", formatCodes(tk.codes.snapshot()))
-	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
-	if len(created) == 0 {
+	if err := w.setup(ctx, e, r, f.tickets); err != nil {
 		e.closeAll(socks)
 		r.Notes = append(r.Notes, "no ticket could be created: nothing to reply to")
 		r.finish()
-		return r, fmt.Errorf("fanout: no ticket created (%s)", formatCodes(tk.codes.snapshot()))
+		return r, fmt.Errorf("fanout: %w", err)
 	}
+	tk := w.tk
 
 	// The measured phase: replies at the rate, each to a random ticket.
-	w.pickTickets(e)
 	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
 	sent, skipped, elapsed := openLoop(ctx, f.rate, total, f.maxInFlight, func(n int) {
 		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[rp.ticket[n]])

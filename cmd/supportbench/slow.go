@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -12,8 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 type slowFlags struct {
@@ -96,16 +93,11 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	var pause atomic.Bool
 	resume := make(chan struct{})
-	forEach(ctx, len(slow), 16, func(i int) {
-		if e.dial(ctx, slow[i], "") == nil {
-			go slow[i].pausableReadLoop(e, &pause, resume)
-		}
-	})
-	conn := e.connect(ctx, healthy)
-	conn.Hello = waitHello(ctx, w.rx, w.socks, 30*time.Second)
-	r.Connect = &conn
-	settle(ctx, w.rx, time.Second, e.c.settle)
-	if err := w.setup(ctx, e, r); err != nil {
+	for _, s := range slow {
+		s.pause, s.resume = &pause, resume
+	}
+	e.connectSettled(ctx, r, w.rx, w.socks, 30*time.Second)
+	if err := w.setup(ctx, e, r, f.clients); err != nil {
 		close(resume)
 		e.closeAll(w.socks)
 		r.finish()
@@ -125,8 +117,9 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 		w.rp.post(ctx, e, w.rx, w.agents[n%len(w.agents)], n, w.tk.ids[w.rp.ticket[n]], pad)
 	})
 	var want int64
+	openAdmins := int64(countOpen(healthyAdmins))
 	for _, n := range w.rp.ok {
-		want += int64(countOpen(healthyAdmins))
+		want += openAdmins
 		if w.reading(w.clientSocks[w.rp.ticket[n]]) {
 			want++
 		}
@@ -227,26 +220,4 @@ func fmtCuts(cuts []time.Duration) string {
 		parts[i] = strconv.FormatFloat(c.Seconds(), 'f', 1, 64)
 	}
 	return strings.Join(parts, " ")
-}
-
-// pausableReadLoop is readLoop that, once pause is set, stops calling Read between
-// frames until resume is closed.
-func (s *socket) pausableReadLoop(e *env, pause *atomic.Bool, resume <-chan struct{}) {
-	defer close(s.done)
-	for {
-		if pause.Load() {
-			<-resume
-		}
-		_, rd, err := s.conn.Reader(context.Background())
-		if err != nil {
-			s.err, s.closeCode, s.closedByUs = err, websocket.CloseStatus(err), e.closing.Load()
-			return
-		}
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(rd); err != nil {
-			s.err, s.closeCode, s.closedByUs = err, websocket.CloseStatus(err), e.closing.Load()
-			return
-		}
-		s.handle(buf.Bytes(), time.Now())
-	}
 }

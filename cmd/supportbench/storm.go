@@ -25,7 +25,7 @@ type world struct {
 }
 
 // reading says whether s is open and read.
-func (w *world) reading(s *socket) bool { return s.conn != nil && (w.slow == nil || !w.slow[s.i]) }
+func (w *world) reading(s *socket) bool { return s.opened() && (w.slow == nil || !w.slow[s.i]) }
 
 func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
 	cl, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", clients)
@@ -41,28 +41,27 @@ func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
 	return w, nil
 }
 
-// setup has every client create its ticket, waits for those events, and picks the
-// ticket of every reply.
-func (w *world) setup(ctx context.Context, e *env, r *report) error {
-	clients := make([]*identity, len(w.clientSocks))
-	for i, s := range w.clientSocks {
-		clients[i] = s.who
+// setup has the first n clients create their ticket, waits for those events, and
+// picks the ticket of every reply.
+func (w *world) setup(ctx context.Context, e *env, r *report, n int) error {
+	clients := make([]*identity, n)
+	for i := range clients {
+		clients[i] = w.clientSocks[i].who
 	}
-	w.tk = createTickets(ctx, e, clients, len(clients))
+	w.tk = createTickets(ctx, e, clients, n)
 	w.created = w.tk.created()
+	// Slow's sockets still read here: they stop when the measured phase starts.
+	agents := int64(countOpen(w.adminSocks))
 	var due int64
 	for _, i := range w.created {
-		for _, a := range w.adminSocks {
-			if w.reading(a) {
-				due += 2
-			}
-		}
-		if w.reading(w.clientSocks[i]) {
+		due += 2 * agents
+		if w.clientSocks[i].opened() {
 			due += 2
 		}
 	}
 	waited := waitSetup(ctx, w.rx, due, e.c.settle)
 	r.Setup.add("tickets", len(w.created))
+	r.Setup.add("ticketsIn", w.tk.elapsed.Round(time.Millisecond).String())
 	r.Setup.add("answers", formatCodes(w.tk.codes.snapshot()))
 	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", w.rx.setup.Load(), due, waited.Round(time.Millisecond)))
 	if len(w.created) == 0 {
@@ -166,7 +165,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 	}
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	e.connectSettled(ctx, r, w.rx, w.socks, 60*time.Second)
-	if err := w.setup(ctx, e, r); err != nil {
+	if err := w.setup(ctx, e, r, f.clients); err != nil {
 		e.closeAll(w.socks)
 		r.finish()
 		return r, fmt.Errorf("storm: %w", err)

@@ -79,6 +79,11 @@ type socket struct {
 	err        error
 	closeCode  websocket.StatusCode // from the server's close frame; -1 when none
 	closedByUs bool
+
+	// With pause set (slow's stalled sockets), the reader stops between frames
+	// until resume is closed.
+	pause  *atomic.Bool
+	resume <-chan struct{}
 }
 
 var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 2048)) }}
@@ -88,6 +93,9 @@ var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0,
 func (s *socket) readLoop(e *env) {
 	defer close(s.done)
 	for {
+		if s.pause != nil && s.pause.Load() {
+			<-s.resume
+		}
 		_, r, err := s.conn.Reader(context.Background())
 		if err != nil {
 			s.err, s.closeCode, s.closedByUs = err, websocket.CloseStatus(err), e.closing.Load()
