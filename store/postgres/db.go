@@ -120,7 +120,29 @@ func wrap(what string, err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == codeForeignKeyViolation {
 		return store.ErrNotFound
 	}
-	return fmt.Errorf("postgres: %s: %w", what, err)
+	return &wrapped{what: what, err: err}
+}
+
+// wrapped is what wrap returns, so that sendBatch can tell an error already wrapped.
+type wrapped struct {
+	what string
+	err  error
+}
+
+func (e *wrapped) Error() string { return "postgres: " + e.what + ": " + e.err.Error() }
+func (e *wrapped) Unwrap() error { return e.err }
+
+// sendBatch sends b and reads every result into its callbacks. The callbacks wrap
+// their own errors, which name what failed better, so only an error none of them
+// wrapped (a statement without a callback failed, the connection broke before any
+// result) is wrapped here, as what: every error names the store and its step once.
+func sendBatch(ctx context.Context, q querier, b *pgx.Batch, what string) error {
+	err := q.SendBatch(ctx, b).Close()
+	var w *wrapped
+	if err == nil || errors.As(err, &w) || errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return wrap(what, err)
 }
 
 // notFound is wrap for reads of one row that the caller asked for by id: no row is

@@ -52,9 +52,11 @@ func (c *claim) settle(ctx context.Context, p *pipeTx) error {
 	)
 	b := &pgx.Batch{}
 	b.Queue(`SELECT hash, body FROM idempotency WHERE caller_id = $1 AND key = $2`,
-		c.caller, c.idem.Key).QueryRow(func(row pgx.Row) error { return row.Scan(&hash, &body) })
+		c.caller, c.idem.Key).QueryRow(func(row pgx.Row) error {
+		return wrap("read idempotency key", row.Scan(&hash, &body))
+	})
 	if err := p.batch(ctx, b); err != nil {
-		return wrap("read idempotency key", err)
+		return err
 	}
 	if hash != c.idem.Hash {
 		return store.ErrIdempotencyMismatch

@@ -35,18 +35,18 @@ func (db *DB) ListTickets(ctx context.Context, c store.Caller, f store.ListFilte
 		for rows.Next() {
 			t, err := scanTicket(rows, c)
 			if err != nil {
-				return err
+				return wrap("list tickets", err)
 			}
 			tickets = append(tickets, t)
 		}
-		return rows.Err()
+		return wrap("list tickets", rows.Err())
 	})
 	var counts store.Counts
 	sql, args := q.countsSQL(c, f)
 	b.Queue(sql, args...).Query(func(rows pgx.Rows) error { return addCounts(rows, &counts) })
 	// One round trip for the page and the counts.
-	if err := db.pool.SendBatch(ctx, &b).Close(); err != nil {
-		return store.TicketPage{}, wrap("list tickets", err)
+	if err := sendBatch(ctx, db.pool, &b, "list tickets"); err != nil {
+		return store.TicketPage{}, err
 	}
 
 	out := store.TicketPage{Tickets: tickets, Total: counts.All}

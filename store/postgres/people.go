@@ -68,7 +68,7 @@ func (w *writerName) settle(ctx context.Context, p *pipeTx) error {
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT name FROM people WHERE id = $1`, w.c.ID).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&w.name)
+		return wrap("ensure person", row.Scan(&w.name))
 	})
-	return wrap("ensure person", p.batch(ctx, b))
+	return p.batch(ctx, b)
 }

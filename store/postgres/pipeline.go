@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -29,12 +28,7 @@ func (p *pipeTx) batch(ctx context.Context, b *pgx.Batch) error {
 		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
 		p.began = true
 	}
-	err := p.conn.SendBatch(ctx, b).Close()
-	if _, raw := err.(*pgconn.PgError); raw {
-		// A statement without a callback failed (the callbacks wrap their own).
-		return wrap("write", err)
-	}
-	return err
+	return sendBatch(ctx, p.conn, b, "write")
 }
 
 // commitWith sets the statements that commit sends in one round trip with COMMIT.

@@ -17,8 +17,8 @@ func loadThreads(ctx context.Context, q querier, ticketIDs []store.ID) (map[stor
 	out := make(map[store.ID][]store.Thread, len(ticketIDs))
 	b := &pgx.Batch{}
 	queueThreads(b, ticketIDs, out)
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return nil, wrap("threads", err)
+	if err := sendBatch(ctx, q, b, "threads"); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

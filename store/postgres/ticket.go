@@ -79,8 +79,8 @@ func getTicket(ctx context.Context, q querier, c store.Caller, id store.ID, lock
 		return absent("ticket", err, &missing)
 	})
 	queueThreads(b, []store.ID{id}, threads)
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return store.Ticket{}, wrap("ticket", err)
+	if err := sendBatch(ctx, q, b, "ticket"); err != nil {
+		return store.Ticket{}, err
 	}
 	if missing || !store.Visible(c, t.Client.ID) {
 		return store.Ticket{}, store.ErrNotFound
