@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/supportd/supportd/store"
 )
@@ -30,12 +29,10 @@ func TestWSStoppedReaderIsCutWithinSeconds(t *testing.T) {
 			normal := wsLive(t, base, agent)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			stopped, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws",
-				&websocket.DialOptions{HTTPHeader: wsBearer(agent)})
-			if err != nil {
-				t.Fatal(err)
+			stopped, status, refused := wsUpgrade(t, base, "", wsBearer(agent))
+			if stopped == nil {
+				t.Fatalf("upgrade: got %d %s, want a socket", status, refused)
 			}
-			defer stopped.CloseNow()
 			stopped.SetReadLimit(1 << 20)
 			if _, _, err := stopped.Read(ctx); err != nil { // hello; then it reads no more
 				t.Fatal(err)
@@ -43,7 +40,8 @@ func TestWSStoppedReaderIsCutWithinSeconds(t *testing.T) {
 			tk := wsTicketSeen(t, base, a, "steady", normal)
 
 			body, _ := json.Marshal(map[string]any{"message": strings.Repeat("x", 8000)})
-			var sent atomic.Int64
+			var sent, failed atomic.Int64
+			firstFailure := make(chan error, 1)
 			var wg sync.WaitGroup
 			done := make(chan struct{})
 			wg.Go(func() {
@@ -54,8 +52,19 @@ func TestWSStoppedReaderIsCutWithinSeconds(t *testing.T) {
 					case <-done:
 						return
 					case <-tick.C:
-						if code, err := post(base, agent, "/support-tickets/"+string(tk.ID)+"/thread", string(body)); err == nil && code == 201 {
+						code, err := post(base, agent, "/support-tickets/"+string(tk.ID)+"/thread", string(body))
+						if err == nil && code == 201 {
 							sent.Add(1)
+							continue
+						}
+						if err == nil {
+							err = fmt.Errorf("status %d", code)
+						}
+						// A failed post means less traffic than the bound assumes,
+						// and one the server took anyway breaks the count below:
+						// the test goroutine fails on it once the sending stops.
+						if failed.Add(1) == 1 {
+							firstFailure <- err
 						}
 					}
 				}
@@ -75,6 +84,9 @@ func TestWSStoppedReaderIsCutWithinSeconds(t *testing.T) {
 			// A little more traffic after the cut, which the reading socket must get too.
 			time.Sleep(200 * time.Millisecond)
 			stopSending()
+			if f := failed.Load(); f > 0 {
+				t.Fatalf("%d replies failed to post, the first with %v", f, <-firstFailure)
+			}
 			n := int(sent.Load())
 			t.Logf("cut after %v (%d replies sent by then); %d replies in all", took, byThen, n)
 			if got := wsMetricValue(t, base, "supportd_ws_slow_disconnects_total"); got != 1 {
