@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -59,7 +60,7 @@ func commonFlags(fs *flag.FlagSet, getenv func(string) string) *common {
 	fs.Uint64Var(&c.seed, "seed", 0, "random seed for the choice of tickets (0: random)")
 	fs.StringVar(&c.run, "run", "", "run id put in names, people's ids and message nonces (default: random); processes given the same -run mint the same clients and agents")
 	fs.IntVar(&c.procs, "procs", 0, "GOMAXPROCS of the tool (0: Go's default, every core); 1 leaves the other cores to the server when both share a machine")
-	fs.StringVar(&c.reader, "reader", "go", "how the tool reads its sockets: go (a goroutine per socket, through the WebSocket library) or epoll (broadcast, fanout and listen only: a few goroutines read every socket through epoll, ~3× less tool CPU per frame)")
+	fs.StringVar(&c.reader, "reader", "go", "how the tool reads its sockets: go (a goroutine per socket, through the WebSocket library) or epoll (broadcast, fanout and listen only: a few goroutines read every socket through epoll; ~9 µs of tool CPU per frame here against ~14 µs)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile of the measured phase to this file")
 	return c
 }
@@ -78,15 +79,12 @@ type env struct {
 }
 
 // needGoReader refuses -reader epoll for a scenario whose sockets write, pause or
-// reconnect: the epoll reader only reads.
+// reconnect: the epoll reader only reads. newEnv checks the flag's value.
 func (c *common) needGoReader(scenario string) error {
-	switch c.reader {
-	case "go":
-		return nil
-	case "epoll":
+	if c.reader == "epoll" {
 		return fmt.Errorf("%s: -reader epoll is for broadcast, fanout and listen, whose sockets only read", scenario)
 	}
-	return fmt.Errorf("-reader %q: want go or epoll", c.reader)
+	return nil
 }
 
 // close stops what the env runs besides the scenario.
@@ -106,6 +104,9 @@ func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z') {
 			return nil, fmt.Errorf("-run must be lower-case letters and digits")
 		}
+	}
+	if c.seed == 0 {
+		c.seed = mrand.Uint64()
 	}
 	if c.procs > 0 {
 		runtime.GOMAXPROCS(c.procs)

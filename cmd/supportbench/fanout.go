@@ -164,7 +164,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	}
 	r.Figures.add("write errors", failures(r.Writes.Codes))
 	r.Figures.add("drain after last write", drained.Round(time.Millisecond).String())
-	r.Figures.add("seed", w.seed)
+	r.Figures.add("seed", e.c.seed)
 	return r.complete(ctx)
 }
 

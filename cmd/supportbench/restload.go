@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -111,8 +110,7 @@ func rowOf(took []time.Duration, c map[string]int, span time.Duration) restRow {
 	d := distOf(took) // sorts took
 	row := restRow{N: d.N, P50: d.P50, P99: d.P99, Max: d.Max, Mean: d.Mean, Errors: failures(c), Codes: c}
 	if len(took) > 0 {
-		i := int(0.95*float64(len(took))+0.999999) - 1
-		row.P95 = ms(took[min(max(i, 0), len(took)-1)])
+		row.P95 = quantile(took, 0.95)
 	}
 	if span > 0 {
 		row.PerSec = float64(d.N) / span.Seconds()
@@ -197,9 +195,6 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 	}
 
 	seed := e.c.seed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
 	var stats [numOps]opStats
 	var examples []string
 	var exMu sync.Mutex

@@ -171,7 +171,7 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	r.Figures.add("healthy p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
 	r.Figures.add("healthy client p99 ms", cl.P99)
 	r.Figures.add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(w.rp.ok), r.Writes.AchievedRate))
-	r.Figures.add("seed", w.seed)
+	r.Figures.add("seed", e.c.seed)
 	return r.complete(ctx)
 }
 

@@ -24,10 +24,7 @@ func distOf(ds []time.Duration) dist {
 		return dist{}
 	}
 	slices.Sort(ds)
-	q := func(p float64) float64 {
-		i := int(p*float64(len(ds))+0.999999) - 1
-		return ms(ds[min(max(i, 0), len(ds)-1)])
-	}
+	q := func(p float64) float64 { return quantile(ds, p) }
 	var sum time.Duration
 	for _, d := range ds {
 		sum += d
@@ -36,4 +33,10 @@ func distOf(ds []time.Duration) dist {
 		N: len(ds), P50: q(0.50), P90: q(0.90), P99: q(0.99), P999: q(0.999),
 		Max: ms(ds[len(ds)-1]), Mean: ms(sum / time.Duration(len(ds))),
 	}
+}
+
+// quantile is the nearest-rank p-quantile of sorted (not empty), in milliseconds.
+func quantile(sorted []time.Duration, p float64) float64 {
+	i := int(p*float64(len(sorted))+0.999999) - 1
+	return ms(sorted[min(max(i, 0), len(sorted)-1)])
 }
