@@ -24,7 +24,7 @@ import (
 )
 
 // The epoll reader (-reader epoll) is for the scenarios whose sockets only read
-// (broadcast, fanout). With a goroutine per socket, a received frame costs the tool
+// (broadcast, fanout, listen). With a goroutine per socket, a received frame costs the tool
 // 13–16 µs here, almost all of it the Go netpoller waking that goroutine; on a
 // machine where the tool and the server share two cores, that is CPU the server
 // does not get, and a 10,000-socket broadcast measures the tool as much as the
@@ -45,7 +45,6 @@ type rawConn struct {
 
 	pending []byte // the start of a frame not wholly received
 	msg     []byte // a fragmented message being assembled
-	ended   atomic.Bool
 }
 
 // poller reads every raw socket of the run: a few loops, each waiting with its own
@@ -243,21 +242,20 @@ func (rc *rawConn) shutdown() {
 	}
 }
 
-// end closes the connection once and tells the scenario.
+// end closes the connection once (fd < 0 afterwards) and tells the scenario.
 func (rc *rawConn) end(p *epollLoop, err error) {
-	if rc.ended.Swap(true) {
-		return
-	}
 	rc.mu.Lock()
 	fd := rc.fd
-	rc.fd = -1
-	if fd >= 0 {
-		p.mu.Lock()
-		delete(p.conns, int32(fd))
-		p.mu.Unlock()
-		_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
-		syscall.Close(fd)
+	if fd < 0 {
+		rc.mu.Unlock()
+		return
 	}
+	rc.fd = -1
+	p.mu.Lock()
+	delete(p.conns, int32(fd))
+	p.mu.Unlock()
+	_ = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+	syscall.Close(fd)
 	rc.mu.Unlock()
 	s := rc.s
 	if s.err == nil {
