@@ -57,15 +57,15 @@ listeners() {
   local run=bars$$ u1=${URLS%,*} u2=${URLS#*,}
   echo "== listeners: fanout + listen + listen, -run $run"
   JWT_SECRET=$SECRET "$BIN/supportbench" listen -url "$u2" -run $run -clients 5000 -admins 100 -idle 10s -procs 1 >"$OUT/listeners-listen2.txt" 2>&1 &
-  local l1=$!
+  local on2=$!
   JWT_SECRET=$SECRET "$BIN/supportbench" listen -url "$u1" -run $run -clients 5000 -admins 0 -idle 10s -procs 1 >"$OUT/listeners-listen1.txt" 2>&1 &
-  local l2=$!
+  local on1=$!
   sleep 10
   JWT_SECRET=$SECRET "$BIN/supportbench" fanout -url "$URLS" -run $run -clients 5000 -admins 100 -rate 50 -duration 20s -procs 1 >"$OUT/listeners-fanout.txt" 2>&1 && rc=0 || rc=$?
-  wait $l1 && r1=0 || r1=$?
-  wait $l2 && r2=0 || r2=$?
+  wait $on1 && r1=0 || r1=$?
+  wait $on2 && r2=0 || r2=$?
   stop
-  echo "   exit fanout $rc, listen $r1, listen $r2; reports in $OUT/listeners-*.txt"
+  echo "   exit fanout $rc, listen on the first instance $r1, on the second $r2; reports in $OUT/listeners-*.txt"
 }
 
 run_bar() {
