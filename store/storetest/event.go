@@ -202,6 +202,7 @@ func testClientEvents(t *testing.T, s store.Store) {
 	if len(acme) != 6 {
 		t.Fatalf("acme's events: got %d, want 6", len(acme))
 	}
+	f.create(f.acme, "a3") // its events are not sequenced, so no read may return them
 	got, err := s.ClientEventsAfter(f.ctx, f.acme.ID, 0, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -215,6 +216,12 @@ func testClientEvents(t *testing.T, s store.Store) {
 	got, err = s.ClientEventsAfter(f.ctx, missingID, 0, 100)
 	if err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("ClientEventsAfter(unknown): got %v, %v; want an empty list", got, err)
+	}
+	for _, limit := range []int{0, -1} {
+		got, err = s.ClientEventsAfter(f.ctx, f.acme.ID, 0, limit)
+		if err != nil || got == nil || len(got) != 0 {
+			t.Errorf("ClientEventsAfter(acme, 0, %d): got %v, %v; want an empty list", limit, got, err)
+		}
 	}
 }
 
