@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,20 +17,22 @@ import (
 // with its own snapshot as in any READ COMMITTED transaction, so a lock taken by one
 // statement is held when the next starts, exactly as when they are sent one by one.
 type pipeTx struct {
-	conn  *pgxpool.Conn
-	began bool
-	last  *pgx.Batch // what commit sends ahead of COMMIT
+	conn *pgxpool.Conn
+	last *pgx.Batch // what commit sends ahead of COMMIT
 }
 
 // batch sends b as the transaction's next round trip (after BEGIN, on the first) and
 // reads every result into the queued callbacks: a failed statement is the error.
 func (p *pipeTx) batch(ctx context.Context, b *pgx.Batch) error {
-	if !p.began {
+	if !p.open() {
 		b.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)
-		p.began = true
 	}
 	return sendBatch(ctx, p.conn, b, "write")
 }
+
+// open tells whether BEGIN was sent: the server's last ready message says whether a
+// transaction is open (or failed, which is open until rolled back).
+func (p *pipeTx) open() bool { return p.conn.Conn().PgConn().TxStatus() != 'I' }
 
 // commitWith sets the statements that commit sends in one round trip with COMMIT.
 func (p *pipeTx) commitWith(b *pgx.Batch) { p.last = b }
@@ -43,7 +46,7 @@ func (db *DB) inPipeline(ctx context.Context, fn func(p *pipeTx) error) (err err
 	}
 	p := &pipeTx{conn: conn}
 	defer func() {
-		if err != nil && p.began && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
+		if err != nil && !conn.Conn().IsClosed() && p.open() {
 			// If it fails, the pool drops a connection that is still in a
 			// transaction when it comes back.
 			rctx, cancel := rollbackContext(ctx)
@@ -69,14 +72,15 @@ func (db *DB) inPipeline(ctx context.Context, fn func(p *pipeTx) error) (err err
 		}
 		last = &pgx.Batch{}
 	}
-	last.Queue("COMMIT")
-	if err := p.batch(ctx, last); err != nil {
-		return err
-	}
-	if conn.Conn().PgConn().TxStatus() != 'I' {
-		return fmt.Errorf("postgres: commit: the transaction is still open")
-	}
-	return nil
+	// COMMIT of a transaction that a failed statement aborted rolls back without
+	// an error: only its tag tells.
+	last.Queue("COMMIT").Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() == "ROLLBACK" {
+			return wrap("commit", pgx.ErrTxCommitRollback)
+		}
+		return nil
+	})
+	return p.batch(ctx, last)
 }
 
 // absent is wrap for a batch's read of one row whose absence the caller tells later
