@@ -344,7 +344,8 @@ func TestWSSlowConsumerIsCutOthersGetEverything(t *testing.T) {
 			// A ticket with 100 threads of 9,000 characters is ~2 MB of frames: one
 			// fills the TCP buffers of the socket that does not read (the server's
 			// send buffer is capped at 128 KiB), and its writer blocks. Small replies
-			// then are one queued batch apiece: 64 of them fill its queue.
+			// then queue as batches of one or a few: some tens of them fill its
+			// 32-batch queue.
 			big := map[string]any{"title": "big", "category": "billing"}
 			var threads []any
 			for range 100 {
