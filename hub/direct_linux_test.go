@@ -340,14 +340,7 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 // writev across the 7-bit/16-bit length boundaries, and one frame in one write as
 // large as a direct write may be.
 func TestDirectFramesReadByTheLibrary(t *testing.T) {
-	h := newTestHub(t, &fakeLog{})
-	h.auth = agentAuth{}
-	c := dialHub(t, h, "")
-	c.SetReadLimit(1 << 20)
-	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
-		t.Fatalf("got %v (%v), want hello, presence", got, err)
-	}
-	s := firstSocket(t, h)
+	h, c, s := agentReady(t)
 	sizes := []int{0, 1, 125, 126, 127, 1000, directMaxBytes - 4} // the last with its 4-byte header fills directMaxBytes
 	var frames [][]byte
 	for _, n := range sizes {

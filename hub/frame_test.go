@@ -94,6 +94,20 @@ func eventually(wait time.Duration, cond func() bool) bool {
 	return cond()
 }
 
+// agentReady opens one agent socket on a new hub and reads its hello and presence;
+// it reads frames of up to 1 MiB.
+func agentReady(t *testing.T) (*Hub, *websocket.Conn, *socket) {
+	t.Helper()
+	h := newTestHub(t, &fakeLog{})
+	h.auth = agentAuth{}
+	c := dialHub(t, h, "")
+	c.SetReadLimit(1 << 20)
+	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
+		t.Fatalf("got %v (%v), want hello, presence", got, err)
+	}
+	return h, c, firstSocket(t, h)
+}
+
 // firstSocket waits for h's only socket to be served.
 func firstSocket(t *testing.T, h *Hub) *socket {
 	t.Helper()
@@ -115,14 +129,7 @@ func firstSocket(t *testing.T, h *Hub) *socket {
 // in one writev included. Both sends are over 64 KiB (directMaxBytes on Linux),
 // so neither is written directly: TestDirectFramesReadByTheLibrary covers those.
 func TestWriterFramesReadByTheLibrary(t *testing.T) {
-	h := newTestHub(t, &fakeLog{})
-	h.auth = agentAuth{}
-	c := dialHub(t, h, "")
-	c.SetReadLimit(1 << 20)
-	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
-		t.Fatalf("got %v (%v), want hello, presence", got, err)
-	}
-	s := firstSocket(t, h)
+	h, c, s := agentReady(t)
 	var batch [][]byte
 	for _, n := range frameSizes {
 		batch = append(batch, textFrame(bytes.Repeat([]byte{'y'}, n)))
