@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // Person is a client account or a support agent, as tickets and threads show them.
 type Person struct {
 	ID   ID     `json:"_id"`
@@ -11,6 +13,11 @@ type Caller struct {
 	ID   ID
 	Name string
 	Role Role
+	// NameAt is when the token that gave Name and Role was issued (its iat); zero when
+	// the token had none, which counts as older than any token that has one. Instances
+	// remember a person's name only from a token not older than the one that set it,
+	// so an old token cannot bring back an old name.
+	NameAt time.Time
 }
 
 // IsSuperAdmin reports whether the caller is a support agent, who sees every ticket.

@@ -32,6 +32,7 @@ type Store struct {
 type person struct {
 	name string
 	role store.Role
+	at   time.Time // the NameAt of the caller that set name and role
 }
 
 // threadRef locates a thread: threads are only ever appended to a ticket, and go
@@ -67,11 +68,17 @@ func (s *Store) Ping(context.Context) error { return nil }
 // Close does nothing: the store holds no outside resources.
 func (s *Store) Close() {}
 
-// RememberPerson records the caller's role and latest name.
+// RememberPerson records the caller's role and latest name, where the latest is the
+// one of the most recently issued token: a caller whose NameAt is older than the
+// stored one changes nothing (a zero NameAt is older than any other), as in
+// PostgreSQL.
 func (s *Store) RememberPerson(_ context.Context, c store.Caller) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.people[c.ID] = person{name: c.Name, role: c.Role}
+	if p, ok := s.people[c.ID]; ok && c.NameAt.Before(p.at) {
+		return nil
+	}
+	s.people[c.ID] = person{name: c.Name, role: c.Role, at: c.NameAt}
 	return nil
 }
 

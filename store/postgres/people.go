@@ -3,21 +3,37 @@ package postgres
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supportd/supportd/store"
 )
 
-// RememberPerson records the caller's id, role and latest name. It writes only when
-// something changed, so calling it on every request costs one index lookup.
+// RememberPerson records the caller's id, role and latest name, where the latest is
+// the one of the most recently issued token (c.NameAt): a token older than the one
+// that set the stored name changes nothing, so instances that see a person's tokens in
+// any order agree. It writes only when something changed, so calling it on every
+// request costs one index lookup.
 func (db *DB) RememberPerson(ctx context.Context, c store.Caller) error {
 	_, err := db.pool.Exec(ctx, `
-		INSERT INTO people AS p (id, name, role) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, role = EXCLUDED.role, updated_at = now()
-		WHERE p.name <> EXCLUDED.name OR p.role <> EXCLUDED.role`,
-		c.ID, c.Name, c.Role)
+		INSERT INTO people AS p (id, name, role, name_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE
+		   SET name = EXCLUDED.name, role = EXCLUDED.role, name_at = EXCLUDED.name_at, updated_at = now()
+		 WHERE (p.name_at IS NULL OR EXCLUDED.name_at >= p.name_at)
+		   AND (p.name <> EXCLUDED.name OR p.role <> EXCLUDED.role
+		        OR p.name_at IS DISTINCT FROM EXCLUDED.name_at)`,
+		c.ID, c.Name, c.Role, nameAt(c))
 	return wrap("remember person", err)
+}
+
+// nameAt is c.NameAt as a column value: NULL for a token without iat, which the
+// comparisons above treat as older than any instant.
+func nameAt(c store.Caller) *time.Time {
+	if c.NameAt.IsZero() {
+		return nil
+	}
+	return &c.NameAt
 }
 
 // Person returns a remembered person and their role, or store.ErrNotFound.
@@ -43,13 +59,13 @@ type writerName struct {
 func (w *writerName) queue(b *pgx.Batch) {
 	b.Queue(`
 		WITH ins AS (
-			INSERT INTO people (id, name, role) VALUES ($1, $2, $3)
+			INSERT INTO people (id, name, role, name_at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (id) DO NOTHING
 			RETURNING name)
 		SELECT name FROM ins
 		UNION ALL
 		SELECT name FROM people WHERE id = $1`,
-		w.c.ID, w.c.Name, w.c.Role).QueryRow(func(row pgx.Row) error {
+		w.c.ID, w.c.Name, w.c.Role, nameAt(w.c)).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&w.name)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // settle reads it again

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/supportd/supportd/store"
 )
@@ -30,6 +31,7 @@ func personTests() []test {
 			}
 		}},
 		{"LatestNameWins", testLatestNameWins},
+		{"NewestTokenNameWins", testNewestTokenNameWins},
 	}
 }
 
@@ -68,5 +70,35 @@ func testLatestNameWins(t *testing.T, s store.Store) {
 		if sa := tk.Threads[1].SuperAdmin; sa == nil || sa.Name != "Ann B." {
 			t.Errorf("threads[1].superAdmin: got %+v, want Ann B.", sa)
 		}
+	}
+}
+
+// testNewestTokenNameWins: the name kept is the one of the most recently issued token,
+// whatever order the tokens arrive in; a token without an issue time is older than
+// any with one, and one issued at the same instant still counts.
+func testNewestTokenNameWins(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	tk := f.create(f.acme, "Printer", "it jams")
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	steps := []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{"Acme New", t0.Add(time.Hour), "Acme New"},
+		{"Acme Old", t0, "Acme New"},
+		{"Acme Without iat", time.Time{}, "Acme New"},
+		{"Acme Same Instant", t0.Add(time.Hour), "Acme Same Instant"},
+		{"Acme Newest", t0.Add(2 * time.Hour), "Acme Newest"},
+		{"Acme New", t0.Add(time.Hour), "Acme Newest"},
+	}
+	for _, st := range steps {
+		f.remember(store.Caller{ID: acmeID, Name: st.name, Role: store.RoleClient, NameAt: st.at})
+		if p, _, err := s.Person(f.ctx, acmeID); err != nil || p.Name != st.want {
+			t.Errorf("after %q at %v: Person(acme) got %+v, %v, want name %q", st.name, st.at, p, err, st.want)
+		}
+	}
+	if got := f.ticket(f.ann, tk.ID).Client.Name; got != "Acme Newest" {
+		t.Errorf("ticket client name: got %q, want %q", got, "Acme Newest")
 	}
 }
