@@ -54,6 +54,7 @@ func (a *Auth) Verify(token string) (store.Caller, time.Time, error) {
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(), // an iat in the future would win every name race (Caller.NameAt)
 		jwt.WithLeeway(expLeeway),
 		jwt.WithTimeFunc(a.now),
 	)
@@ -75,7 +76,11 @@ func (a *Auth) Verify(token string) (store.Caller, time.Time, error) {
 	if utf8.RuneCountInString(name) > maxNameLen {
 		name = string([]rune(name)[:maxNameLen])
 	}
-	return store.Caller{ID: id, Name: name, Role: role}, c.ExpiresAt.Time, nil
+	caller := store.Caller{ID: id, Name: name, Role: role}
+	if c.IssuedAt != nil {
+		caller.NameAt = c.IssuedAt.Time
+	}
+	return caller, c.ExpiresAt.Time, nil
 }
 
 // Mint signs a token for c valid for ttl.

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/supportd/supportd/store"
 )
@@ -11,12 +12,14 @@ import (
 // only costs one upsert per caller.
 const maxRememberedPeople = 100_000
 
-// people remembers callers in the store once per name, not once per request: a
-// console polling the list must not write a row each time.
+// people remembers callers in the store once per token's name, not once per request:
+// a console polling the list must not write a row each time. The key holds the
+// token's issue time too, so a newer token with a name this instance saw before still
+// reaches the store, where it wins over a name another instance stored in between.
 type people struct {
 	store store.Store
 	mu    sync.Mutex
-	known map[store.ID]string // id → role and name last stored
+	known map[store.ID]string // id → role, name and issue time last stored
 }
 
 func newPeople(st store.Store) *people {
@@ -24,7 +27,7 @@ func newPeople(st store.Store) *people {
 }
 
 func (p *people) remember(ctx context.Context, c store.Caller) error {
-	key := string(c.Role) + "\x00" + c.Name
+	key := string(c.Role) + "\x00" + c.Name + "\x00" + c.NameAt.Format(time.RFC3339Nano)
 	p.mu.Lock()
 	last, ok := p.known[c.ID]
 	p.mu.Unlock()

@@ -72,6 +72,17 @@ func (l *rateLimiter) allow(id store.ID) (bool, time.Duration) {
 	return true, 0
 }
 
+// Allow takes one request from the caller's REST budget for work that comes another
+// way (a socket's seen and typing), so that a caller cannot do over sockets what
+// REST would refuse; false says how long until the budget has room. With rate
+// limiting off it always allows.
+func (s *Server) Allow(id store.ID) (bool, time.Duration) {
+	if s.cfg.RateLimit <= 0 {
+		return true, 0
+	}
+	return s.limiter.allow(id)
+}
+
 // rateLimit answers 429 with Retry-After once a caller exceeds its bucket.
 func (s *Server) rateLimit(next http.Handler) http.Handler {
 	if s.cfg.RateLimit <= 0 {

@@ -73,6 +73,9 @@ type Deps struct {
 	Broker   pubsub.Broker
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// Budget is the callers' REST rate budget, which seen and typing draw on; nil
+	// leaves them to the per-socket limit alone.
+	Budget Budget
 }
 
 // Hub owns every socket of this instance.
@@ -84,6 +87,7 @@ type Hub struct {
 	broker  pubsub.Broker
 	log     *slog.Logger
 	metrics *metrics
+	budget  Budget
 
 	mu            sync.Mutex
 	cursor        int64 // id of the newest event fanned out
@@ -123,6 +127,7 @@ func New(cfg Config, d Deps) *Hub {
 	return &Hub{
 		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Log, broker: d.Broker, log: d.Logger,
 		metrics:    newMetrics(d.Registry),
+		budget:     d.Budget,
 		admins:     map[*socket]struct{}{},
 		clients:    map[store.ID]map[*socket]struct{}{},
 		perUser:    map[store.ID]int{},

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
@@ -28,6 +30,14 @@ const (
 	// maxOwnerCache bounds the per-socket cache of ticket owners for typing.
 	maxOwnerCache = 256
 )
+
+// Budget is the per-caller rate budget of REST requests. A socket's seen and typing
+// draw on it as REST calls would, so that many sockets of one caller cannot do what
+// REST refuses; ping stays free.
+type Budget interface {
+	// Allow takes one request from id's budget, or says how long until one is there.
+	Allow(id store.ID) (bool, time.Duration)
+}
 
 type inbound struct {
 	Type      string            `json:"type"`
@@ -60,6 +70,11 @@ func (s *socket) readLoop(ctx context.Context) {
 			s.send([][]byte{errorFrame("BadRequest", "Messages must be JSON text")})
 			continue
 		}
+		// RFC 6455 section 8.1: a text frame that is not UTF-8 fails the connection.
+		if !utf8.Valid(data) {
+			s.kill(websocket.StatusInvalidFramePayloadData, "text frame is not UTF-8")
+			return
+		}
 		var m inbound
 		if err := json.Unmarshal(data, &m); err != nil {
 			s.send([][]byte{errorFrame("BadRequest", "Malformed JSON")})
@@ -78,7 +93,24 @@ func (s *socket) readLoop(ctx context.Context) {
 	}
 }
 
+// withinBudget takes one request from the caller's budget, or answers the message
+// with TooManyRequests, as REST answers 429, and says to do nothing.
+func (s *socket) withinBudget() bool {
+	if s.h.budget == nil {
+		return true
+	}
+	ok, wait := s.h.budget.Allow(s.caller.ID)
+	if !ok {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		s.send([][]byte{errorFrame("TooManyRequests", "Too many requests, retry in "+strconv.Itoa(secs)+" s")})
+	}
+	return ok
+}
+
 func (s *socket) seen(ctx context.Context, raw []json.RawMessage) {
+	if !s.withinBudget() {
+		return
+	}
 	if len(raw) == 0 {
 		s.send([][]byte{errorFrame("BadRequest", "threadIds is required")})
 		return
@@ -116,6 +148,11 @@ func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]tim
 	}
 	now := time.Now()
 	if now.Sub(last[id]) < typingEvery {
+		return
+	}
+	// Only typing that would be relayed costs: the dropped repeats above cost
+	// nothing, and a client sends one per keystroke or so.
+	if !s.withinBudget() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)

@@ -152,6 +152,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	})
 	h := hub.New(hub.Config{Instance: instanceName(), CheckOrigin: origins.Allowed}, hub.Deps{
 		Auth: srv, Service: srv.Service(), Log: st, Broker: broker, Logger: log, Registry: reg,
+		Budget: srv, // seen and typing draw on the caller's REST budget
 	})
 	if err := h.Start(ctx); err != nil {
 		return err
