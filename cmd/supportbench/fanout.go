@@ -57,6 +57,8 @@ type fanoutFlags struct {
 	rate                               float64
 	duration                           time.Duration
 	maxInFlight                        int
+	window                             *window
+	faults                             []faultStep
 }
 
 func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
@@ -70,7 +72,17 @@ func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (
 	fs.Float64Var(&f.rate, "rate", 200, "replies a second (open loop), posted by the agents in turn to random tickets")
 	fs.DurationVar(&f.duration, "duration", 20*time.Second, "how long to write")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 1000, "writes pending at once before arrivals are skipped")
+	faults := fs.String("fault", "", "POST these URLs at these offsets of the writes: 10s=URL,30s=URL (a supportbench proxy's control)")
+	win := fs.String("window", "", "also report each instance's deliveries of the replies posted in FROM-TO of the writes (e.g. 10s-30s)")
 	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	w, err := parseWindow(*win)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.window = w
+	if f.faults, err = parseFaults(*faults); err != nil {
 		return nil, nil, err
 	}
 	if f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.rate <= 0 || f.duration <= 0 || f.tickets < 0 || f.tickets > f.clients {
@@ -115,6 +127,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 
 	// The measured phase: replies at the rate, each to a random ticket.
 	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	faultsDone := runFaults(ctx, r, f.faults, r.measure[0])
 	sent, skipped, elapsed := openLoop(ctx, f.rate, total, f.maxInFlight, func(n int) {
 		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[rp.ticket[n]])
 	})
@@ -131,6 +144,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 		}
 	}
 	drained := drain(ctx, e, rx, want)
+	faultsDone()
 	e.endAndClose(ctx, r, rx, socks)
 	r.Writes = rp.stats(total, sent, skipped, f.rate, elapsed)
 
@@ -145,6 +159,9 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	}
 
 	r.Timeline = timeline(rx, rp, clientSocks, r.measure[0])
+	if f.window != nil {
+		byInstance(r, e, rx, socks, r.measure[0], f.window)
+	}
 
 	got := rx.replies.Load()
 	span := time.Duration(rx.lastReply.Load()-r.measure[0].UnixNano()) * time.Nanosecond

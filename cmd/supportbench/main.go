@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		usage(stderr)
 		return 2
 	}
+	if args[0] == "proxy" {
+		return proxyCmd(ctx, args[1:], stdout, stderr)
+	}
 	for _, sc := range scenarios() {
 		if sc.name != args[0] {
 			continue
@@ -112,4 +115,5 @@ func usage(w io.Writer) {
 	for _, sc := range scenarios() {
 		fmt.Fprintf(w, "  %-10s %s\n", sc.name, sc.summary)
 	}
+	fmt.Fprintf(w, "  %-10s %s\n", "proxy", "not a scenario: a TCP proxy whose link faults.sh breaks (pass, blackhole, reset, delay)")
 }
