@@ -149,7 +149,7 @@ func junkRequest(seed uint64, n int) (method, path string) {
 
 // hammer runs workers, each sending target(i)'s GET in a loop until ctx ends,
 // reading every answer in full (as a browser would); who-prefixed answers are
-// tallied. After a 429 a worker pauses -backoff429, so a refusing server does
+// tallied, and a request still unanswered when the phase ends as "cut". After a 429 a worker pauses -backoff429, so a refusing server does
 // not turn the tool into a CPU hog next to it (likewise after a failure).
 func hammer(ctx context.Context, e *env, f abuseFlags, t *attackTally, workers int, target func(i int) (*identity, string, string)) {
 	var wg sync.WaitGroup
@@ -160,17 +160,20 @@ func hammer(ctx context.Context, e *env, f abuseFlags, t *attackTally, workers i
 				t0 := time.Now()
 				resp, err := e.send(ctx, who, http.MethodGet, path, nil)
 				if err != nil {
-					if ctx.Err() == nil {
-						t.count(label+answerKey(0, err), time.Since(t0))
-						sleepCtx(ctx, f.backoff429)
+					if ctx.Err() != nil {
+						t.count(label+"cut", -1) // still unanswered at the end of the phase
+						return
 					}
+					t.count(label+answerKey(0, err), time.Since(t0))
+					sleepCtx(ctx, f.backoff429)
 					continue
 				}
 				n, err := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				t.bytes.Add(n)
 				if err != nil && ctx.Err() != nil {
-					return // cut by the end of the phase
+					t.count(label+"cut", -1)
+					return
 				}
 				t.count(label+answerKey(resp.StatusCode, err), time.Since(t0))
 				if resp.StatusCode == http.StatusTooManyRequests {

@@ -45,10 +45,11 @@ func judge(phases []phaseResult) []barRow {
 		})
 		switch p.Name {
 		case "big-list":
-			grew := p.Server.RSSPeakMB - base.Server.RSSPeakMB
+			calm := calmRSS(phases)
+			grew := p.Server.RSSPeakMB - calm
 			out = append(out, barRow{
 				Name:     "big-list RSS",
-				Limit:    fmt.Sprintf("< %d MB over the baseline's peak %.1f MB", maxBigListRSSMB, base.Server.RSSPeakMB),
+				Limit:    fmt.Sprintf("< %d MB over the RSS without an attack, %.1f MB", maxBigListRSSMB, calm),
 				Measured: fmt.Sprintf("peak %.1f MB, %+.1f MB", p.Server.RSSPeakMB, grew),
 				Met:      p.Server.Samples > p.Server.SampleErrors && grew < maxBigListRSSMB,
 			})
@@ -63,6 +64,20 @@ func judge(phases []phaseResult) []barRow {
 		}
 	}
 	return out
+}
+
+// calmRSS is the server's RSS without an attack: the lowest of the baseline's
+// peak and every phase's start. Each is an upper bound (the setup's and the
+// attacks' garbage may not have been returned to the system yet), so the lowest
+// is the closest.
+func calmRSS(phases []phaseResult) float64 {
+	calm := phases[0].Server.RSSPeakMB
+	for _, p := range phases {
+		if p.Server.RSSStartMB > 0 {
+			calm = min(calm, p.Server.RSSStartMB)
+		}
+	}
+	return calm
 }
 
 func ratio(a, b float64) float64 {
