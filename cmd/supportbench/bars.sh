@@ -18,7 +18,8 @@ go build -o "$BIN/supportd" ./cmd/supportd
 go build -o "$BIN/supportbench" ./cmd/supportbench
 ulimit -n 20000
 
-# serve N: starts N instances on one fresh database; sets URLS and PIDS.
+# serve N: starts N instances on one fresh database; sets URLS and PIDS. They run
+# with RATE_LIMIT=$LIMIT: 0 (off) unless a bar sets it; empty is the server's default.
 serve() {
   DB=bench_bars_$$
   PGOPTIONS='-c client_min_messages=warning' psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $DB" -c "create database $DB"
@@ -27,7 +28,7 @@ serve() {
     local port=$((18180 + i))
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" \
       REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$DB:" JWT_SECRET=$SECRET \
-      RATE_LIMIT=0 LOG_LEVEL=warn ADDR=127.0.0.1:$port "$BIN/supportd" serve >"$OUT/server$i.log" 2>&1 &
+      RATE_LIMIT=${LIMIT-0} LOG_LEVEL=warn ADDR=127.0.0.1:$port "$BIN/supportd" serve >"$OUT/server$i.log" 2>&1 &
     PIDS="$PIDS $!"
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
     URLS="$URLS${URLS:+,}http://127.0.0.1:$port"
@@ -81,10 +82,11 @@ run_bar() {
     slow)       bar slow 1 slow -clients 980 -admins 20 -slow 1% -rate 50 -duration 20s
                 bar slow-none 1 slow -clients 980 -admins 20 -slow 0 -rate 50 -duration 20s ;;
     listeners)  listeners ;;
+    abuse)      LIMIT='' bar abuse 1 abuse -phase 10s ;;
     *) echo "unknown bar $1" >&2; return 2 ;;
   esac
 }
 
 bars=("$@")
-[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners)
+[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse)
 for b in "${bars[@]}"; do run_bar "$b"; done

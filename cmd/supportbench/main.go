@@ -38,6 +38,7 @@ func scenarios() []scenario {
 		{"rest", "REST load, closed or open loop: reads, writes or a mix; req/s and latency by kind, answers by code", restCmd},
 		{"storm", "every socket drops and reconnects with lastEventId; time to hello and to replayed", stormCmd},
 		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
+		{"abuse", "four attacks (metrics labels, big lists, short-word search, seen flood) next to a well-behaved tenant: its latency, server RSS, series", abuseCmd},
 		{"listen", "more sockets for the clients of another process's -run; checked against the server's event log", listenCmd},
 	}
 }
