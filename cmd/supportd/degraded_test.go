@@ -250,3 +250,19 @@ func TestBlackholedDatabaseDoesNotDelayRedisDelivery(t *testing.T) {
 	}
 	resumed.quiet(t)
 }
+
+// While Redis is down, presence is this instance's: an agent connecting here is
+// counted by the clients here.
+func TestPresenceIsLocalWhileRedisIsDown(t *testing.T) {
+	base := wsLaunch(t, sharedEnv(t, pgtest.NewDatabase(t), "redis://"+freeAddr(t)), &wsLogBuffer{}).base
+	client := mustDial(t, base, newPerson(t, store.RoleClient, "C"), "")
+	client.hello(t)
+	if n := wsAgentsOnline(t, client, 5*time.Second); n != 0 {
+		t.Fatalf("agentsOnline %d before any agent, want 0", n)
+	}
+	agent := mustDial(t, base, newPerson(t, store.RoleSuperAdmin, "Ann"), "")
+	agent.hello(t)
+	if n := wsAgentsOnline(t, client, 5*time.Second); n != 1 {
+		t.Fatalf("agentsOnline %d with an agent here and redis down, want 1", n)
+	}
+}
