@@ -17,6 +17,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz is 503 only when the database does not answer (Ready). An engine the
+// server works without (Degraded: Redis, whose loss costs latency, not service)
+// leaves it 200 with {"status":"degraded","redis":"unreachable"}: a load balancer
+// that pulled every instance during a Redis outage would take down a service
+// that still works.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()
@@ -24,6 +29,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		s.log.WarnContext(r.Context(), "not ready", "err", err)
 		writeError(w, r, s.log, Errorf(CodeServiceUnavailable, "Not ready: %v", err))
 		return
+	}
+	if s.degraded != nil {
+		if engine, err := s.degraded(ctx); err != nil {
+			s.log.DebugContext(r.Context(), "degraded", "engine", engine, "err", err)
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", engine: "unreachable"})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

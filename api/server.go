@@ -33,9 +33,13 @@ type Deps struct {
 	GitHub IssueCreator
 	// Notify is called after every committed write, so that its events go out at once.
 	Notify func()
-	// Ready reports whether the engines behind the server answer (for /readyz).
+	// Ready reports whether the engines behind the server answer (for /readyz):
+	// an error makes /readyz 503.
 	Ready func(ctx context.Context) error
-	Now   func() time.Time
+	// Degraded, when set, reports an engine the server works without (Redis):
+	// /readyz stays 200 and says which one is unreachable.
+	Degraded func(ctx context.Context) (engine string, err error)
+	Now      func() time.Time
 }
 
 // Server serves the REST API.
@@ -50,6 +54,7 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 	ready    func(ctx context.Context) error
+	degraded func(ctx context.Context) (string, error)
 	extra    map[string]http.Handler
 	now      func() time.Time
 }
@@ -76,6 +81,7 @@ func New(cfg Config, d Deps) *Server {
 		metrics:  newMetrics(d.Registry),
 		registry: d.Registry,
 		ready:    d.Ready,
+		degraded: d.Degraded,
 		extra:    map[string]http.Handler{},
 		now:      d.Now,
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,10 +23,15 @@ const (
 	// It bounds how late an event can be when Redis lost it (outage, a publisher that
 	// died after sequencing): the log is the source of truth, Redis the fast path.
 	catchUpInterval = time.Second
+	// pollInterval is how often the log is read for new events while the
+	// subscription is down (Redis unreachable, or not yet subscribed): then the log
+	// is the only path, and this is how late an event reaches the sockets. One
+	// indexed read of an empty page per instance per interval.
+	pollInterval = 200 * time.Millisecond
 	// replayPage is how many events one read of the log returns during replay and
 	// catch-up.
 	replayPage = 500
-	// logTimeout bounds one read of the event log.
+	// logTimeout bounds one read of the event log for a socket.
 	logTimeout = 5 * time.Second
 	// inboxSize is how many published batches may wait for the dispatcher; beyond it
 	// the subscriber waits, which only delays the fast path (catch-up covers it).
@@ -101,8 +107,15 @@ type Hub struct {
 	outbox        []parcel             // a fan-out's parcels, reused (see sendAllLocked)
 	closing       bool
 
+	// gap is the dispatcher's state: owned by Run's goroutine (tests drive it
+	// directly, without Run).
+	gap gap
+
 	inbox      chan []store.Event
-	catchUp    chan struct{}
+	fills      chan logFill  // background log reads, to the dispatcher
+	fillReq    chan struct{} // to the log reader: read after the cursor soon
+	resub      chan struct{} // from the log reader: the subscription went silent
+	subUp      atomic.Bool   // the broker confirmed the subscription, and it is live
 	presenceCh chan struct{}
 	refreshCh  chan struct{}
 	sockets    sync.WaitGroup
@@ -134,7 +147,9 @@ func New(cfg Config, d Deps) *Hub {
 		agents:     map[store.ID]agent{},
 		all:        map[*socket]struct{}{},
 		inbox:      make(chan []store.Event, inboxSize),
-		catchUp:    make(chan struct{}, 1),
+		fills:      make(chan logFill),
+		fillReq:    make(chan struct{}, 1),
+		resub:      make(chan struct{}, 1),
 		presenceCh: make(chan struct{}, 1),
 		refreshCh:  make(chan struct{}, 1),
 	}
@@ -157,6 +172,11 @@ func (h *Hub) Start(ctx context.Context) error {
 
 // Run subscribes to the broker and dispatches events until ctx ends. Sockets are
 // closed by Close, not by Run.
+//
+// The dispatcher (this loop) never reads the database: Redis batches and the log
+// reader's pages (resume_log.go) both come to it as messages, and events above a
+// gap wait in h.gap while the log reader fills it (resume_gap.go). So a slow or
+// failing log delays only what is missing, never what Redis brings.
 func (h *Hub) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -164,36 +184,25 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer cancel()
 
 	wg.Go(func() { h.runPresence(ctx) })
+	wg.Go(func() { h.runLogReader(ctx) })
 	sub := h.subscribe(ctx, &wg)
 	defer func() { sub() }()
 
-	tick := time.NewTicker(catchUpInterval)
-	defer tick.Stop()
-	var seenLast int64 // the log's newest id at the previous tick
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case evs := <-h.inbox:
-			h.apply(ctx, evs)
-		case <-h.catchUp:
-			h.catchUpFromLog(ctx)
-		case <-tick.C:
-			// An event that was in the log a whole tick ago and still has not come
-			// through Redis was lost there: catch up from the log, and treat a
-			// subscription that is connected but silent as broken.
-			if h.cursorNow() < seenLast {
-				h.catchUpFromLog(ctx)
-				h.log.Warn("events missed by the subscription; resubscribing")
-				h.metrics.resubscribes.Inc()
-				sub()
-				sub = h.subscribe(ctx, &wg)
-			}
-			last, err := h.lastInLog(ctx)
-			if err != nil {
-				h.log.Warn("reading the newest event id failed", "err", err)
-			}
-			seenLast = last
+			h.take(evs, time.Now())
+		case f := <-h.fills:
+			h.takeFill(f)
+		case <-h.gap.expired():
+			h.gapExpired()
+		case <-h.resub:
+			h.log.Warn("events missed by the subscription; resubscribing")
+			h.metrics.resubscribes.Inc()
+			sub()
+			sub = h.subscribe(ctx, &wg)
 		}
 	}
 }
@@ -217,8 +226,8 @@ func (h *Hub) cursorNow() int64 {
 	return h.cursor
 }
 
-// lastInLog returns 0 with its error so that Run's next tick, given no newest
-// id, sees nothing missed rather than a stale one.
+// lastInLog returns 0 with its error, so that a caller given no newest id sees
+// nothing missed rather than a stale one.
 func (h *Hub) lastInLog(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, logTimeout)
 	defer cancel()
@@ -251,68 +260,15 @@ func (s subscriber) Ephemeral(m pubsub.Ephemeral) {
 	}
 }
 
+// Subscribed ends polling, and has the log reader catch up on what was published
+// while the subscription was down.
 func (s subscriber) Subscribed() {
 	s.h.metrics.subscriptions.Inc()
-	select {
-	case s.h.catchUp <- struct{}{}:
-	default:
-	}
+	s.h.subUp.Store(true)
+	s.h.requestFill()
 }
 
-// apply fans out a published batch in id order. Ids at or below the cursor were
-// delivered already; a gap means a batch published by another instance overtook
-// this one, and the log (where every sequenced event is committed before it is
-// published) fills it. An event the log does not confirm is not ours: skipped.
-func (h *Hub) apply(ctx context.Context, evs []store.Event) {
-	var run []store.Event
-	next := h.cursorNow() + 1
-	for i, ev := range evs {
-		if ev.ID < next {
-			continue
-		}
-		if ev.ID > next {
-			h.deliver(run)
-			h.catchUpFromLog(ctx)
-			h.applyAfterGap(evs[i:])
-			return
-		}
-		run = append(run, ev)
-		next = ev.ID + 1
-	}
-	h.deliver(run)
-}
-
-// applyAfterGap delivers what is left of a batch once the log filled the gap:
-// only events that directly follow the cursor.
-func (h *Hub) applyAfterGap(evs []store.Event) {
-	next := h.cursorNow() + 1
-	var run []store.Event
-	for _, ev := range evs {
-		if ev.ID == next {
-			run = append(run, ev)
-			next++
-		}
-	}
-	h.deliver(run)
-}
-
-// catchUpFromLog delivers every event after the cursor that the log holds.
-func (h *Hub) catchUpFromLog(ctx context.Context) {
-	for {
-		after := h.cursorNow()
-		rctx, cancel := context.WithTimeout(ctx, logTimeout)
-		evs, err := h.events.EventsAfter(rctx, after, replayPage)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				h.log.Warn("catching up from the event log failed", "err", err)
-			}
-			return
-		}
-		h.metrics.caughtUp.Add(float64(len(evs)))
-		h.deliver(evs)
-		if len(evs) < replayPage {
-			return
-		}
-	}
+// Unsubscribed starts polling the log until the next Subscribed.
+func (s subscriber) Unsubscribed() {
+	s.h.subUp.Store(false)
 }

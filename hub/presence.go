@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/supportd/supportd/pubsub"
@@ -104,8 +105,11 @@ func (h *Hub) refreshPresence(ctx context.Context) {
 	defer cancel()
 	online, err := h.broker.Presence(ctx)
 	if err != nil {
-		h.log.Warn("reading presence failed", "err", err)
-		return
+		// Redis down: the agents here are all this instance can vouch for (a
+		// stale list would keep agents who left "online" for the whole outage).
+		h.log.Warn("reading presence failed; showing this instance's agents only", "err", err)
+		online = h.localAgents()
+		slices.SortFunc(online, func(a, b store.Person) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -96,6 +96,11 @@ func (h *Hub) addLocked(s *socket, floor int64) {
 func (h *Hub) unregister(s *socket) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.removeLocked(s)
+}
+
+// removeLocked takes s out of the fan-out; again does nothing.
+func (h *Hub) removeLocked(s *socket) {
 	s.setLive(false)
 	if s.caller.IsSuperAdmin() {
 		if _, ok := h.admins[s]; ok {

@@ -29,6 +29,10 @@ type Handler interface {
 	// Subscribed is called each time the subscription starts or restarts: anything
 	// published while it was down was missed, and must be read from the event log.
 	Subscribed()
+	// Unsubscribed is called when a subscription attempt fails or a live one
+	// ends: until the next Subscribed nothing arrives, and the event log is the
+	// only source of events.
+	Unsubscribed()
 }
 
 // Broker carries events and ephemeral messages to every instance, and keeps the

@@ -300,6 +300,9 @@ func (r *recorder) Ephemeral(m Ephemeral) {
 	r.rec.ephemeral = append(r.rec.ephemeral, m)
 }
 
+// Unsubscribed is not recorded: the calls the tests compare are the deliveries.
+func (r *recorder) Unsubscribed() {}
+
 func (r *recorder) Subscribed() {
 	r.enter()
 	defer r.leave()

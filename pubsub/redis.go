@@ -23,6 +23,10 @@ const (
 	// caller's ctx has no earlier deadline: a publish during an outage fails in
 	// seconds instead of holding up the relay.
 	redisOpTimeout = 5 * time.Second
+	// redisDownOpTimeout replaces it while the subscription is down (Redis known
+	// unreachable): a publish then fails fast, and the relay goes on sequencing
+	// (the events are in the log, which the subscribers poll meanwhile).
+	redisDownOpTimeout = 250 * time.Millisecond
 
 	// OpenRedis's connection timeouts, used where the URL sets none. A healthy
 	// Redis answers in a millisecond; these only decide how fast a dead one is
@@ -57,6 +61,7 @@ type Redis struct {
 	events    string // channel names
 	ephemeral string
 	closed    atomic.Bool
+	up        atomic.Bool // a subscription is confirmed and live (see Connected)
 
 	// Subscription timing; the redis* constants, shortened by tests.
 	healthInterval time.Duration
@@ -85,10 +90,24 @@ func NewRedis(client *redis.Client, opts RedisOptions) *Redis {
 	}
 }
 
-// OpenRedis connects to the Redis at rawURL (redis:// or rediss://, as go-redis
-// parses it), with the timeouts above where the URL sets none, and pings it. The
-// error never repeats the URL, which may hold a password.
+// OpenRedis connects to the Redis at rawURL (see NewRedisClient) and pings it.
 func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
+	client, err := NewRedisClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := PingClient(ctx, client); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	return client, nil
+}
+
+// NewRedisClient makes a client of the Redis at rawURL (redis:// or rediss://, as
+// go-redis parses it), with the timeouts above where the URL sets none, without
+// connecting: it dials on first use, so it can be made while Redis is down. The
+// error never repeats the URL, which may hold a password.
+func NewRedisClient(rawURL string) (*redis.Client, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		var uerr *url.Error
@@ -109,20 +128,38 @@ func OpenRedis(ctx context.Context, rawURL string) (*redis.Client, error) {
 	// Let each call's ctx deadline reach the socket, so redisOpTimeout and the
 	// callers' own deadlines really bound the I/O.
 	opt.ContextTimeoutEnabled = true
-	client := redis.NewClient(opt)
+	return redis.NewClient(opt), nil
+}
 
+// PingClient pings client within redisOpTimeout.
+func PingClient(ctx context.Context, client *redis.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, redisOpTimeout)
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("pubsub: ping redis at %s: %w", opt.Addr, err)
+		return fmt.Errorf("pubsub: ping redis at %s: %w", client.Options().Addr, err)
 	}
-	return client, nil
+	return nil
 }
 
-// opContext bounds one call by redisOpTimeout.
+// IsRedisReply reports whether err is an answer of Redis itself (a wrong
+// password, an unknown command), not a failure to reach it: a configuration
+// error, not an outage.
+func IsRedisReply(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr)
+}
+
+// Connected reports whether a subscription is confirmed and live: false before
+// the first one, and from a failure until the next confirmation.
+func (r *Redis) Connected() bool { return r.up.Load() }
+
+// opContext bounds one call by redisOpTimeout, or redisDownOpTimeout while no
+// subscription is live.
 func (r *Redis) opContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, redisOpTimeout)
+	if r.up.Load() {
+		return context.WithTimeout(ctx, redisOpTimeout)
+	}
+	return context.WithTimeout(ctx, redisDownOpTimeout)
 }
 
 // Publish sends evs as one message on <prefix>events.

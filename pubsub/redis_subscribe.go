@@ -35,7 +35,9 @@ var errNoPong = errors.New("pubsub: redis subscription answered no ping")
 // confirmed the subscription to both channels, so nothing published afterwards is
 // missed by a catch-up the handler starts then. Any receive error or unanswered
 // health-check ping ends the session; the next one starts after a backoff and
-// calls h.Subscribed again. go-redis would also redial and resubscribe by itself
+// calls h.Subscribed again; h.Unsubscribed is called after every session. The
+// first failure after a healthy spell (or at start) logs the degraded state once,
+// the next confirmed subscription its end. go-redis would also redial and resubscribe by itself
 // inside the failing Receive (and its confirmations do arrive as new
 // *redis.Subscription messages), but a fresh PubSub per session is what lets a
 // silent dead connection be dropped too, and keeps one rule: a new
@@ -47,6 +49,8 @@ func (r *Redis) Subscribe(ctx context.Context, h Handler) error {
 	)
 	for {
 		subscribed, err := r.session(ctx, h, downFrom)
+		r.up.Store(false)
+		h.Unsubscribed()
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -58,7 +62,7 @@ func (r *Redis) Subscribe(ctx context.Context, h Handler) error {
 		}
 		if downFrom.IsZero() {
 			downFrom = time.Now()
-			r.log.Warn("redis subscription failed; resubscribing", "err", err)
+			r.log.Warn("redis unreachable: degraded mode (REST works; sockets get events from the event log by polling, presence is local only)", "err", err)
 		} else {
 			r.log.Debug("redis subscription still down", "err", err, "attempt", failures+1)
 		}
@@ -126,8 +130,9 @@ func (r *Redis) session(ctx context.Context, h Handler, downFrom time.Time) (sub
 			// the last one means both are live.
 			if msg.Kind == "subscribe" && msg.Count == 2 {
 				subscribed = true
+				r.up.Store(true)
 				if !downFrom.IsZero() {
-					r.log.Info("redis subscription restored", "down", time.Since(downFrom).Round(time.Millisecond))
+					r.log.Info("redis reachable again: degraded mode over", "down", time.Since(downFrom).Round(time.Millisecond))
 				}
 				h.Subscribed()
 			}

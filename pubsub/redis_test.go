@@ -315,3 +315,4 @@ type funcHandler struct{ events func([]store.Event) }
 func (h *funcHandler) Events(evs []store.Event) { h.events(evs) }
 func (h *funcHandler) Ephemeral(Ephemeral)      {}
 func (h *funcHandler) Subscribed()              {}
+func (h *funcHandler) Unsubscribed()            {}

@@ -144,11 +144,9 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
 			}
-			if err := broker.Ping(ctx); err != nil {
-				return fmt.Errorf("redis: %w", err)
-			}
 			return nil
 		},
+		Degraded: watchRedis(broker, reg),
 	})
 	h := hub.New(hub.Config{Instance: instanceName(), CheckOrigin: origins.Allowed}, hub.Deps{
 		Auth: srv, Service: srv.Service(), Log: st, Broker: broker, Logger: log, Registry: reg,

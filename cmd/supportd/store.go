@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/supportd/supportd/api"
 	"github.com/supportd/supportd/pubsub"
@@ -86,16 +89,57 @@ func envName(r store.Role) string {
 	return "CLIENT"
 }
 
+// redisStartPing bounds the ping at start: it only decides whether to say, at
+// once, that the instance starts degraded.
+const redisStartPing = time.Second
+
 // openBroker connects to Redis, or, with no REDIS_URL, makes the in-process broker
-// of the embedded dev mode (one instance only).
+// of the embedded dev mode (one instance only). A Redis that does not answer is no
+// reason not to start: REST works without it and the hub polls the event log
+// until the subscription attaches (its loop retries with backoff and logs the
+// degraded state). A Redis that answers with an error (a wrong password) is a
+// configuration error, and stops the start.
 func openBroker(ctx context.Context, cfg config, log *slog.Logger) (pubsub.Broker, error) {
 	if cfg.RedisURL == "" {
 		log.Warn("DEV MODE: no REDIS_URL, events reach only this instance's sockets")
 		return pubsub.NewMemory(), nil
 	}
-	client, err := pubsub.OpenRedis(ctx, cfg.RedisURL)
+	client, err := pubsub.NewRedisClient(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
+	pctx, cancel := context.WithTimeout(ctx, redisStartPing)
+	defer cancel()
+	if err := pubsub.PingClient(pctx, client); err != nil {
+		if pubsub.IsRedisReply(err) {
+			_ = client.Close()
+			return nil, fmt.Errorf("redis: %w", err)
+		}
+		// Unreachable: the subscription's first failure logs the degraded state.
+	}
 	return pubsub.NewRedis(client, pubsub.RedisOptions{Prefix: cfg.RedisPrefix, Logger: log}), nil
+}
+
+// watchRedis registers supportd_redis_up and returns /readyz's Degraded check,
+// when broker is Redis (nil otherwise: dev mode has no Redis to lose).
+func watchRedis(broker pubsub.Broker, reg prometheus.Registerer) func(context.Context) (string, error) {
+	rb, ok := broker.(*pubsub.Redis)
+	if !ok {
+		return nil
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "supportd_redis_up",
+		Help: "1 while this instance's Redis subscription is live; 0 while Redis is unreachable (degraded: sockets get events by polling the event log).",
+	}, func() float64 {
+		if rb.Connected() {
+			return 1
+		}
+		return 0
+	}))
+	return func(ctx context.Context) (string, error) {
+		if !rb.Connected() {
+			return "redis", errors.New("redis subscription down")
+		}
+		return "redis", rb.Ping(ctx)
+	}
 }
