@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -71,6 +72,11 @@ func (a *Auth) Verify(token string) (store.Caller, time.Time, error) {
 	role, err := store.ParseRole(c.Role)
 	if err != nil {
 		return store.Caller{}, time.Time{}, errors.New("invalid token role")
+	}
+	// A control character (NUL above all) has no place in a display name, and
+	// PostgreSQL refuses NUL in text: refuse the token rather than fail later.
+	if strings.ContainsFunc(c.Name, unicode.IsControl) {
+		return store.Caller{}, time.Time{}, errors.New("invalid token name")
 	}
 	name := c.Name
 	if utf8.RuneCountInString(name) > maxNameLen {

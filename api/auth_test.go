@@ -128,3 +128,20 @@ func TestUnauthenticatedEndpoints(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthRefusesControlCharactersInName(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		key := []byte(testSecret)
+		exp := time.Now().Add(time.Hour).Unix()
+		for _, name := range []string{"A\x00B", "A\nB", "\x1b[31mred", "A\u0085B", "A\x7fB"} {
+			tok := sign(t, jwt.SigningMethodHS256, key, jwt.MapClaims{
+				"sub": "dddddddddddddddddddddddd", "name": name, "role": "client", "exp": exp,
+			})
+			r := e.req(t, "GET", "/support-tickets", tok, nil)
+			wantStatus(t, r, http.StatusUnauthorized, "Unauthorized: invalid token name")
+		}
+		if _, _, err := e.st.Person(t.Context(), "dddddddddddddddddddddddd"); err == nil {
+			t.Fatal("a refused caller was remembered")
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,6 +13,10 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// StatusClientClosed is the status logged and counted for a request whose client hung
+// up before it was answered (nginx's 499): nothing was sent, and the server did not fail.
+const StatusClientClosed = 499
 
 type metrics struct {
 	requests *prometheus.CounterVec
@@ -34,6 +41,16 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
+// methodLabel is method when it is one of HTTP's, else "other": the method is sent by
+// the client, so taking it as sent would let anyone mint label values (and series).
+func methodLabel(method string) string {
+	switch method {
+	case "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE":
+		return method
+	}
+	return "other"
+}
+
 // observe logs and measures every request by its route pattern (never its raw path,
 // whose ids would explode the label set, nor its query, which may hold a token).
 func (s *Server) observe(next http.Handler) http.Handler {
@@ -45,16 +62,85 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 			route = rc.RoutePattern()
 		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
+		status := answeredStatus(r, ww.Status())
 		d := time.Since(start)
-		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-		s.metrics.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
+		method := methodLabel(r.Method)
+		s.metrics.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+		s.metrics.duration.WithLabelValues(route, method).Observe(d.Seconds())
 		s.log.InfoContext(r.Context(), "request",
-			"method", r.Method, "route", route, "status", status,
+			"method", method, "route", route, "status", status,
 			"duration_ms", float64(d.Microseconds())/1000, "request_id", middleware.GetReqID(r.Context()))
+	})
+}
+
+// answeredStatus is the status to log and count: a handler that wrote nothing answered
+// 200 (net/http's default), unless its client hung up first; a 5xx caused by the
+// hang-up (a canceled query) is the client's doing too, so it is not counted as an error.
+func answeredStatus(r *http.Request, status int) int {
+	gone := r.Context().Err() != nil
+	switch {
+	case gone && (status == 0 || status >= 500):
+		return StatusClientClosed
+	case status == 0:
+		return http.StatusOK
+	}
+	return status
+}
+
+// maxRequestIDLen caps a client's X-Request-Id: it goes into every log line of the
+// request, so a longer one is replaced rather than trusted.
+const maxRequestIDLen = 64
+
+// requestID takes the client's X-Request-Id when it is 1–64 characters of
+// [A-Za-z0-9._-] (safe to log and to echo), else makes a fresh one, and echoes the id
+// in the answer so that a client can quote it.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(middleware.RequestIDHeader)
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set(middleware.RequestIDHeader, id)
+		ctx := context.WithValue(r.Context(), middleware.RequestIDKey, id)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for _, c := range []byte(id) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID is 16 random hex characters: unique enough to find a request's lines.
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on the platforms Go supports
+	return hex.EncodeToString(b[:])
+}
+
+// noSniff keeps browsers from guessing a content type other than the one declared
+// (an error's JSON taken for HTML, say); it is set first so that every answer has it.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noStore marks the REST routes' answers as not to be kept by browsers or proxies:
+// they are one caller's private data, fetched with a bearer token.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -25,6 +25,11 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 // logged (with the request's attributes) and hidden behind InternalError.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e, ok := AsError(err)
+	if !ok && r.Context().Err() != nil {
+		// The client hung up and the work failed for it (a canceled query): there is
+		// no one to answer, and observe logs and counts the request as 499.
+		return
+	}
 	if !ok {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -19,11 +19,11 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 	e := newEnv(t, openers()["memory"](t))
 	a := e.client(t, "A")
 	cases := []struct{ method, path, allow string }{
-		{"POST", "/support-tickets", "GET"},
+		{"POST", "/support-tickets", "GET, HEAD"},
 		{"GET", "/support-tickets/insert", "POST"},
 		{"DELETE", "/support-tickets/bulk", "POST"},
 		{"GET", "/support-tickets/threads/seen", "PUT"},
-		{"POST", "/support-tickets/aaaaaaaaaaaaaaaaaaaaaaaa", "DELETE, GET, PUT"},
+		{"POST", "/support-tickets/aaaaaaaaaaaaaaaaaaaaaaaa", "DELETE, GET, HEAD, PUT"},
 		{"GET", "/support-tickets/aaaaaaaaaaaaaaaaaaaaaaaa/thread", "POST"},
 		{"DELETE", "/support-tickets/aaaaaaaaaaaaaaaaaaaaaaaa/github-issue", "POST"},
 	}

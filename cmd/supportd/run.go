@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, cfg, log)
 	case "token":
-		return mintToken(cfg, args, stdout)
+		return mintToken(cfg, args, stdout, stderr)
 	}
 	return fmt.Errorf("unknown command %q (want serve, migrate or token)", cmd)
 }

@@ -10,16 +10,23 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-// mintToken is `supportd token`: prints a bearer token signed with JWT_SECRET.
-func mintToken(cfg config, args []string, stdout io.Writer) error {
+// mintToken is `supportd token`: prints a bearer token signed with JWT_SECRET. Usage
+// and flag errors go to stderr.
+func mintToken(cfg config, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	role := fs.String("role", "client", "client or superAdmin")
 	sub := fs.String("sub", "", "caller id, 24 lower-case hex characters (default: a new one)")
 	name := fs.String("name", "", "display name")
 	ttl := fs.Duration("ttl", 24*time.Hour, "validity")
-	secret := fs.String("secret", cfg.JWTSecret, "signing secret (default: $JWT_SECRET)")
+	// The flag's default stays empty so that help (-h, or any typo) never prints the
+	// secret; JWT_SECRET is used when the flag is not given.
+	secret := fs.String("secret", "", "signing secret (default: $JWT_SECRET)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *secret == "" {
+		*secret = cfg.JWTSecret
 	}
 	if *secret == "" {
 		return fmt.Errorf("token needs JWT_SECRET (or -secret)")

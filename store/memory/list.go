@@ -36,11 +36,23 @@ func (s *Store) ListTickets(_ context.Context, c store.Caller, f store.ListFilte
 	if limit < 1 {
 		limit = 10 // the contract's default; the API always sets one
 	}
-	from := (max(f.Page, 1) - 1) * limit
-	for _, t := range matched[min(from, len(matched)):min(from+limit, len(matched))] {
+	from, to := pageBounds(f.Page, limit, len(matched))
+	for _, t := range matched[from:to] {
 		page.Tickets = append(page.Tickets, s.view(t, c))
 	}
 	return page, nil
+}
+
+// pageBounds is the part [from, to) of n items that page (1-based) of limit covers.
+// A page past the end, however large, is empty: (page-1)*limit is computed only when
+// it is at most n, so it cannot overflow.
+func pageBounds(page, limit, n int) (from, to int) {
+	skip := max(page, 1) - 1
+	if skip > n/limit {
+		return n, n
+	}
+	from = skip * limit
+	return from, from + min(limit, n-from)
 }
 
 // matches applies every filter of f but Status. Client and Assignee are a super

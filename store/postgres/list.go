@@ -23,8 +23,9 @@ const maxLimit = 100
 func (db *DB) ListTickets(ctx context.Context, c store.Caller, f store.ListFilter) (store.TicketPage, error) {
 	limit := min(max(f.Limit, 1), maxLimit)
 	// A page past any table is empty, but (page-1)*limit must not overflow into a
-	// negative OFFSET, which PostgreSQL refuses.
-	page := min(max(f.Page, 1), math.MaxInt32)
+	// negative OFFSET, which PostgreSQL refuses: capped so, the offset is at most
+	// MaxInt32 (still past any table) even where int has 32 bits.
+	page := min(max(f.Page, 1), math.MaxInt32/maxLimit)
 	var q listQuery
 	q.filter(c, f)
 
