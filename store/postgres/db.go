@@ -56,6 +56,15 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // the pool is bounded by opts.Timeout, and the server is told to end what a
 // vanished client left behind (see limitSessions).
 func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := poolConfig(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return openPool(ctx, cfg)
+}
+
+// poolConfig is the pool's configuration for url and opts.
+func poolConfig(url string, opts Options) (*pgxpool.Config, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
@@ -70,6 +79,11 @@ func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "supportd"
 	}
 	limitSessions(cfg, opts.Timeout)
+	return cfg, nil
+}
+
+// openPool opens a pool on cfg and checks that the database answers.
+func openPool(ctx context.Context, cfg *pgxpool.Config) (*DB, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
