@@ -30,7 +30,7 @@ const (
 // them at an exact step, such as a beforeCommit hook. (The TCP proxy of the
 // end-to-end tests is not importable from here.)
 type link struct {
-	mode atomic.Int32
+	mode  atomic.Int32
 	mu    sync.Mutex
 	conns []net.Conn // every socket, closed when the test ends (dark ones only then)
 }
