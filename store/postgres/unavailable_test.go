@@ -202,3 +202,26 @@ func oneConn(t *testing.T, dbURL string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+func TestSessionLimitsFollowTimeout(t *testing.T) {
+	_, url := newTestDB(t)
+	cases := map[time.Duration][2]string{ // DB_TIMEOUT → statement, idle in transaction
+		500 * time.Millisecond: {"1500ms", "1s"},
+		3 * time.Second:        {"4s", "3s"},
+		time.Minute:            {"61s", "5s"},
+	}
+	for timeout, want := range cases {
+		db, err := OpenWith(t.Context(), url, Options{Timeout: timeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var statement, idle string
+		err = db.QueryRowForTest(t.Context(),
+			`SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')`).Scan(&statement, &idle)
+		db.Close()
+		if err != nil || statement != want[0] || idle != want[1] {
+			t.Errorf("DB_TIMEOUT %v: statement_timeout %q, idle_in_transaction_session_timeout %q (%v); want %q, %q",
+				timeout, statement, idle, err, want[0], want[1])
+		}
+	}
+}
