@@ -23,6 +23,7 @@ var _ store.Store = (*DB)(nil)
 // DB is a store.Store on a PostgreSQL database.
 type DB struct {
 	pool  *pgxpool.Pool
+	cfg   *pgxpool.Config // what pool was opened with (Migrate opens its own from it)
 	ids   *store.IDGen
 	now   func() time.Time
 	hooks hooks
@@ -92,7 +93,7 @@ func openPool(ctx context.Context, cfg *pgxpool.Config) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	return &DB{pool: pool, ids: store.NewIDGen(), now: time.Now}, nil
+	return &DB{pool: pool, cfg: cfg, ids: store.NewIDGen(), now: time.Now}, nil
 }
 
 // Ping checks the database answers.

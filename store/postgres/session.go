@@ -25,6 +25,18 @@ const (
 	keepAliveCount = 3
 )
 
+// unlimited is a copy of cfg, a config limitSessions set, for work that may rightly
+// run long (migrations): no deadline, no statement or idle-in-transaction limit, a
+// small pool.
+func unlimited(cfg *pgxpool.Config) *pgxpool.Config {
+	c := cfg.Copy()
+	c.MaxConns = 2
+	c.ConnConfig.Tracer = nil
+	c.ConnConfig.RuntimeParams["statement_timeout"] = "0"
+	c.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "0"
+	return c
+}
+
 // limitSessions bounds every use of cfg's pool by timeout (see deadline) and sets the
 // server-side limits on supportd's sessions that a vanished client cannot hold up:
 // statement_timeout, idle_in_transaction_session_timeout and TCP keepalives. A

@@ -215,6 +215,10 @@ func TestSessionLimitsFollowTimeout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Migrate's own unlimited pool must leave this one's limits alone.
+		if err := db.Migrate(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 		var statement, idle string
 		err = db.QueryRowForTest(t.Context(),
 			`SELECT current_setting('statement_timeout'), current_setting('idle_in_transaction_session_timeout')`).Scan(&statement, &idle)
