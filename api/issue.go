@@ -96,7 +96,8 @@ func (s *Service) CreateGitHubIssue(ctx context.Context, c store.Caller, id stor
 	})
 	if err != nil {
 		var apiErr *Error
-		if !errors.As(err, &apiErr) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIssueExists) {
+		if !errors.As(err, &apiErr) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIssueExists) &&
+			!errors.Is(err, store.ErrUnavailable) {
 			return GitHubIssue{}, store.Ticket{}, &githubError{err: err}
 		}
 		return GitHubIssue{}, store.Ticket{}, mapStoreErr(err)

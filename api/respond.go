@@ -2,8 +2,11 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/supportd/supportd/store"
 )
 
 // writeJSON encodes v with the given status.
@@ -24,7 +27,10 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 // writeError writes err in the contract's shape; errors that are not *Error are
 // logged (with the request's attributes) and hidden behind InternalError.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	e, ok := AsError(err)
+	if errors.Is(err, store.ErrUnavailable) {
+		log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	e, ok := AsError(mapStoreErr(err))
 	if !ok && r.Context().Err() != nil {
 		// The client hung up and the work failed for it (a canceled query): there is
 		// no one to answer, and observe logs and counts the request as 499.
@@ -32,6 +38,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if !ok {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.Code == CodeServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	}
 	writeJSON(w, e.Code.Status(), e)
 }

@@ -25,7 +25,14 @@ func NewService(st store.Store, github IssueCreator, notify func(), now func() t
 // notFound is the one answer for a ticket that does not exist or is not the caller's.
 func notFound() *Error { return Errorf(CodeNotFound, "Support ticket not found") }
 
-// mapStoreErr turns the store's sentinel errors into the contract's answers.
+// retryAfterUnavailable is the Retry-After of a 503, in seconds: long enough for a
+// broken connection to be replaced or a brief database stall to pass, short enough
+// that clients come back before users notice.
+const retryAfterUnavailable = "2"
+
+// mapStoreErr turns the store's sentinel errors into the contract's answers. A
+// store that is too slow or lost its connection is 503: the write committed whole
+// or not at all, so the client may retry (with its Idempotency-Key).
 func mapStoreErr(err error) error {
 	switch {
 	case err == nil:
@@ -36,6 +43,8 @@ func mapStoreErr(err error) error {
 		return badRequest("Issue already created")
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		return Errorf(CodeConflict, "Idempotency-Key was already used with another request")
+	case errors.Is(err, store.ErrUnavailable):
+		return Errorf(CodeServiceUnavailable, "The database is not answering; retry shortly")
 	}
 	return err
 }

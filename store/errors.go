@@ -9,6 +9,10 @@ var (
 	ErrIssueExists = errors.New("issue already created")
 	// ErrIdempotencyMismatch: the key was used before with another request.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with another request")
+	// ErrUnavailable: the store did not answer in time or lost its connection. A
+	// write that fails with it committed whole or not at all, so the caller may retry
+	// (with the same idempotency key); the store wraps the cause with it.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // ReplayError is returned instead of creating anything when the same caller already

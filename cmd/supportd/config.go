@@ -6,6 +6,14 @@ import (
 	"time"
 
 	"github.com/supportd/supportd/api"
+	"github.com/supportd/supportd/store/postgres"
+)
+
+// DB_TIMEOUT's range: below 100 ms a healthy database under load would answer 503,
+// above a minute a request would outlive any client and load balancer.
+const (
+	minDBTimeout = 100 * time.Millisecond
+	maxDBTimeout = time.Minute
 )
 
 // config is the process configuration, read once from the environment.
@@ -26,6 +34,9 @@ type config struct {
 	// Demo serves the demo widget and console at /demo/: on by default in dev mode
 	// only, since the pages take tokens in their address.
 	Demo bool
+	// DBTimeout bounds each use of PostgreSQL (pool wait, statement); past it the
+	// request answers 503.
+	DBTimeout time.Duration
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -67,6 +78,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("EVENT_RETENTION must be a positive duration such as 168h, got %q", v)
 		}
 		c.EventRetention = d
+	}
+	c.DBTimeout = postgres.DefaultTimeout
+	if v := getenv("DB_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minDBTimeout || d > maxDBTimeout {
+			return c, fmt.Errorf("DB_TIMEOUT must be a duration from %v to %v such as 5s, got %q", minDBTimeout, maxDBTimeout, v)
+		}
+		c.DBTimeout = d
 	}
 	c.Demo = c.DatabaseURL == ""
 	switch v := getenv("DEMO"); v {

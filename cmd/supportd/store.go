@@ -24,7 +24,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (store.Store, 
 		log.Warn("DEV MODE: no DATABASE_URL, tickets live in memory and vanish at exit")
 		return memory.New(), nil
 	}
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := postgres.OpenWith(ctx, cfg.DatabaseURL, postgres.Options{Timeout: cfg.DBTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

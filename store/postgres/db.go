@@ -23,6 +23,7 @@ var _ store.Store = (*DB)(nil)
 // DB is a store.Store on a PostgreSQL database.
 type DB struct {
 	pool  *pgxpool.Pool
+	cfg   *pgxpool.Config // what pool was opened with (Migrate opens its own from it)
 	ids   *store.IDGen
 	now   func() time.Time
 	hooks hooks
@@ -34,10 +35,40 @@ type hooks struct {
 	beforeCommit func(ctx context.Context) error
 }
 
-// Open connects a pool to url (a pgx URL or DSN) and checks that it answers. Unless
-// the URL sets pool_max_conns, the pool allows 4 connections per CPU, at least 8:
-// LinkIssue holds one for as long as the GitHub call takes.
+// DefaultTimeout is how long one use of the database (a pool wait, a connect, a
+// statement or a batch) may take when Options.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// Options tunes Open; the zero value is the defaults.
+type Options struct {
+	// Timeout bounds each use of the database (see deadline); past it the use
+	// fails with store.ErrUnavailable. 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Open is OpenWith with the default options.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, Options{})
+}
+
+// OpenWith connects a pool to url (a pgx URL or DSN) and checks that it answers.
+// Unless the URL sets pool_max_conns, the pool allows 4 connections per CPU, at
+// least 8: LinkIssue holds one for as long as the GitHub call takes. Every use of
+// the pool is bounded by opts.Timeout, and the server is told to end what a
+// vanished client left behind (see limitSessions).
+func OpenWith(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := poolConfig(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	return openPool(ctx, cfg)
+}
+
+// poolConfig is the pool's configuration for url and opts.
+func poolConfig(url string, opts Options) (*pgxpool.Config, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse url: %w", err)
@@ -48,6 +79,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "supportd"
 	}
+	limitSessions(cfg, opts.Timeout)
+	return cfg, nil
+}
+
+// openPool opens a pool on cfg and checks that the database answers.
+func openPool(ctx context.Context, cfg *pgxpool.Config) (*DB, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
@@ -56,13 +93,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
-	return &DB{pool: pool, ids: store.NewIDGen(), now: time.Now}, nil
+	return &DB{pool: pool, cfg: cfg, ids: store.NewIDGen(), now: time.Now}, nil
 }
 
 // Ping checks the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return fmt.Errorf("postgres: ping: %w", markUnavailable(err))
 	}
 	return nil
 }
@@ -79,7 +116,7 @@ func (db *DB) clock() store.Time { return store.At(db.now()) }
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return wrap("begin", err)
 	}
 	defer func() {
 		// A no-op after Commit.
@@ -96,7 +133,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return wrap("commit", err)
 	}
 	return nil
 }
@@ -111,7 +148,8 @@ func rollbackContext(ctx context.Context) (context.Context, context.CancelFunc) 
 const codeForeignKeyViolation = "23503"
 
 // wrap adds what was being done to err. A foreign key violation means a thread's
-// ticket went meanwhile: store.ErrNotFound. Matching is by SQLSTATE, never by text.
+// ticket went meanwhile: store.ErrNotFound; a slow or broken database is also
+// store.ErrUnavailable (see unavailable). Matching is by SQLSTATE, never by text.
 func wrap(what string, err error) error {
 	if err == nil {
 		return nil
@@ -120,7 +158,7 @@ func wrap(what string, err error) error {
 	if errors.As(err, &pgErr) && pgErr.Code == codeForeignKeyViolation {
 		return store.ErrNotFound
 	}
-	return &wrapped{what: what, err: err}
+	return &wrapped{what: what, err: markUnavailable(err)}
 }
 
 // wrapped is what wrap returns, so that sendBatch can tell an error already wrapped.

@@ -222,6 +222,10 @@ func (db *DB) eventsAfter(ctx context.Context, query string, after int64, limit 
 	if limit <= 0 {
 		return []store.Event{}, nil
 	}
+	return retryRead(ctx, func() ([]store.Event, error) { return db.readEvents(ctx, query, after, limit, args...) })
+}
+
+func (db *DB) readEvents(ctx context.Context, query string, after int64, limit int, args ...any) ([]store.Event, error) {
 	rows, err := db.pool.Query(ctx, query, append([]any{after, limit}, args...)...)
 	if err != nil {
 		return nil, wrap("events after", err)
@@ -242,9 +246,11 @@ func (db *DB) eventsAfter(ctx context.Context, query string, after int64, limit 
 
 // LastEventID is the newest id handed out, 0 before the first.
 func (db *DB) LastEventID(ctx context.Context) (int64, error) {
-	var last int64
-	err := db.pool.QueryRow(ctx, `SELECT last_id FROM event_cursor`).Scan(&last)
-	return last, wrap("last event id", err)
+	return retryRead(ctx, func() (int64, error) {
+		var last int64
+		err := db.pool.QueryRow(ctx, `SELECT last_id FROM event_cursor`).Scan(&last)
+		return last, wrap("last event id", err)
+	})
 }
 
 // PruneEvents deletes sequenced events older than before. It deletes only the run of

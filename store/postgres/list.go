@@ -21,6 +21,10 @@ const maxLimit = 100
 // from the counts tables (a few rows) instead of counting tickets; with an assignee or
 // words they come from one GROUP BY over the matching tickets.
 func (db *DB) ListTickets(ctx context.Context, c store.Caller, f store.ListFilter) (store.TicketPage, error) {
+	return retryRead(ctx, func() (store.TicketPage, error) { return db.listTickets(ctx, c, f) })
+}
+
+func (db *DB) listTickets(ctx context.Context, c store.Caller, f store.ListFilter) (store.TicketPage, error) {
 	limit := min(max(f.Limit, 1), maxLimit)
 	// A page past any table is empty, but (page-1)*limit must not overflow into a
 	// negative OFFSET, which PostgreSQL refuses: capped so, the offset is at most

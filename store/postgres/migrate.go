@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -27,7 +28,13 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
-	sqlDB := stdlib.OpenDBFromPool(db.pool)
+	// A pool of its own, without DB_TIMEOUT: a migration may rightly take minutes.
+	pool, err := pgxpool.NewWithConfig(ctx, unlimited(db.cfg))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	defer pool.Close()
+	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys,
 		goose.WithSessionLocker(locker),

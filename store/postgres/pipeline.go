@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,7 +41,7 @@ func (p *pipeTx) commitWith(b *pgx.Batch) { p.last = b }
 func (db *DB) inPipeline(ctx context.Context, fn func(p *pipeTx) error) (err error) {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: acquire: %w", err)
+		return wrap("acquire", err)
 	}
 	p := &pipeTx{conn: conn}
 	defer func() {

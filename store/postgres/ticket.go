@@ -55,7 +55,7 @@ func scanTicket(row pgx.Row, c store.Caller) (store.Ticket, error) {
 
 // Ticket returns one ticket with its threads, oldest first, and Unread for c.
 func (db *DB) Ticket(ctx context.Context, c store.Caller, id store.ID) (store.Ticket, error) {
-	return getTicket(ctx, db.pool, c, id, false)
+	return retryRead(ctx, func() (store.Ticket, error) { return getTicket(ctx, db.pool, c, id, false) })
 }
 
 // getTicket reads a ticket the caller may see, with its threads, in one round trip;
