@@ -29,6 +29,10 @@ func (s *Server) Handler() http.Handler {
 	for pattern, h := range s.extra {
 		r.Mount(pattern, h)
 	}
+	if _, ok := s.extra["/demo"]; ok {
+		// A newcomer who opens the dev server's address lands on the demo, not a 404.
+		r.Get("/", http.RedirectHandler("/demo/", http.StatusFound).ServeHTTP)
+	}
 
 	r.Group(func(r chi.Router) {
 		r.Use(cors.Handler(cors.Options{
