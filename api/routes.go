@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	r.Get("/openapi.json", s.openAPI)
+	r.Get("/asyncapi.json", s.asyncAPI)
 	for pattern, h := range s.extra {
 		r.Mount(pattern, h)
 	}
