@@ -13,6 +13,11 @@ const readyTimeout = 2 * time.Second
 //go:embed openapi.json
 var openAPIDocument []byte
 
+// asyncAPIDocument describes the WebSocket protocol of /ws (AsyncAPI 3.0).
+//
+//go:embed asyncapi.json
+var asyncAPIDocument []byte
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
@@ -43,4 +48,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openAPIDocument)
+}
+
+func (s *Server) asyncAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(asyncAPIDocument)
 }

@@ -192,6 +192,10 @@ func parseList(q url.Values, c store.Caller) (store.ListFilter, error) {
 		f.Category = &cat
 	}
 	if v := q.Get("sort"); v != "" {
+		// "±number" is the contract's; a literal + in a query string arrives as a space.
+		if strings.HasPrefix(v, " ") {
+			v = "+" + v[1:]
+		}
 		if f.Sort, err = store.ParseSort(v); err != nil {
 			return f, badRequest("sort must be one of -createdAt, createdAt, -updatedAt, updatedAt, -number, number")
 		}

@@ -29,8 +29,13 @@ func (s *Server) Handler() http.Handler {
 	s.readOnly(r, allow, "/readyz", s.readyz)
 	s.readOnly(r, allow, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)
 	s.readOnly(r, allow, "/openapi.json", s.openAPI)
+	s.readOnly(r, allow, "/asyncapi.json", s.asyncAPI)
 	for pattern, h := range s.extra {
 		r.Mount(pattern, h)
+	}
+	if _, ok := s.extra["/demo"]; ok {
+		// A newcomer who opens the dev server's address lands on the demo, not a 404.
+		r.Get("/", http.RedirectHandler("/demo/", http.StatusFound).ServeHTTP)
 	}
 
 	r.Group(func(r chi.Router) {

@@ -1,5 +1,5 @@
 // Type declarations of @supportd/client (handwritten; checked by `tsc --noEmit`).
-// The shapes are those of the supportd contract (shared/API.md).
+// The shapes are those of supportd's reference (docs/rest.md, docs/realtime.md).
 
 /** A 24 lower-case hex character id. */
 export type Id = string;

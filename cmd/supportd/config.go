@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -97,11 +98,24 @@ func loadConfig(getenv func(string) string) (config, error) {
 	default:
 		return c, fmt.Errorf("DEMO must be on or off, got %q", v)
 	}
-	if c.DatabaseURL != "" && c.JWTSecret == "" {
-		return c, fmt.Errorf("JWT_SECRET is required when DATABASE_URL is set")
+	if c.LogLevel != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			return c, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+		}
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < api.MinSecretLen {
 		return c, fmt.Errorf("JWT_SECRET must be at least %d bytes (it is %d)", api.MinSecretLen, len(c.JWTSecret))
 	}
 	return c, nil
+}
+
+// requireSecret is serve's own rule: with a database, tokens must survive restarts
+// and be mintable elsewhere, so a random secret will not do. migrate and
+// healthcheck sign nothing and do not ask for one.
+func (c config) requireSecret() error {
+	if c.DatabaseURL != "" && c.JWTSecret == "" {
+		return fmt.Errorf("JWT_SECRET is required when DATABASE_URL is set")
+	}
+	return nil
 }

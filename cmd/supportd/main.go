@@ -1,4 +1,5 @@
-// Command supportd is the support-ticket server: serve (default), migrate, token.
+// Command supportd is the support-ticket server: serve (default), migrate, token,
+// healthcheck, version and help.
 package main
 
 import (

@@ -42,6 +42,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	switch {
+	case cmd == "help" || (cmd == "serve" && wantsHelp(args)):
+		_, err := io.WriteString(stdout, usage)
+		return err
+	case cmd == "version":
+		return printVersion(stdout)
+	case cmd == "healthcheck":
+		return healthcheck(ctx, getenv)
+	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -49,6 +58,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(stderr, cfg.LogLevel)
 	switch cmd {
 	case "serve":
+		if err := cfg.requireSecret(); err != nil {
+			return err
+		}
 		if addr := getenv("PPROF_ADDR"); addr != "" {
 			stop, err := servePprof(addr, log)
 			if err != nil {
@@ -60,9 +72,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, cfg, log)
 	case "token":
-		return mintToken(cfg, args, stdout, stderr)
+		err := mintToken(cfg, args, stdout, stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate or token)", cmd)
+	return fmt.Errorf("unknown command %q (see supportd help)", cmd)
 }
 
 // servePprof serves net/http/pprof on its own listener (PPROF_ADDR, e.g.
