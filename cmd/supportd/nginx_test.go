@@ -158,4 +158,3 @@ func waitListening(t *testing.T, addr string, exited <-chan error, dir string) {
 	}
 	t.Fatalf("nginx not listening on %s", addr)
 }
-
