@@ -38,7 +38,7 @@ func (s *Store) ListTickets(_ context.Context, c store.Caller, f store.ListFilte
 	}
 	from := (max(f.Page, 1) - 1) * limit
 	for _, t := range matched[min(from, len(matched)):min(from+limit, len(matched))] {
-		page.Tickets = append(page.Tickets, s.view(t, c))
+		page.Tickets = append(page.Tickets, s.viewLatest(t, c, 0))
 	}
 	return page, nil
 }

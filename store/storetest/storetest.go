@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListTickets", listTests()},
 		{"Search", searchTests()},
 		{"AddThread", threadTests()},
+		{"Threads", threadPageTests()},
 		{"UpdateTicket", updateTests()},
 		{"DeleteTickets", deleteTests()},
 		{"MarkSeen", seenTests()},
