@@ -51,6 +51,9 @@ func TestThreadsBounded(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.client(t, "A")
 		tk := e.createTicket(t, a, "long")
+		if tk.ThreadsTotal == nil || *tk.ThreadsTotal != 1 {
+			t.Fatalf("insert threadsTotal: got %v, want 1", tk.ThreadsTotal)
+		}
 		e.addThreads(t, a, tk.ID, 25)
 		short := e.createTicket(t, a, "short")
 

@@ -15,7 +15,8 @@ import (
 const maxLimit = 100
 
 // ListTickets returns one page of the tickets c may see, without threads, with their
-// ThreadsTotal and Unread for c, the total that match, and the counts by status when f.Counts is set.
+// ThreadsTotal and Unread for c, the total that match, and the counts by status when
+// f.Counts is set.
 //
 // When the filters are only scope, category and status, the total and the counts come
 // from the counts tables (a few rows) instead of counting tickets; with an assignee or
