@@ -65,6 +65,7 @@ func (s *Server) restRoutes() map[string]map[string]handlerFunc {
 		"/support-tickets/threads/seen":      {"PUT": s.markSeen},
 		"/support-tickets/{id}":              {"GET": s.getTicket, "PUT": s.updateTicket, "DELETE": s.deleteTicket},
 		"/support-tickets/{id}/thread":       {"POST": s.addThread},
+		"/support-tickets/{id}/threads":      {"GET": s.listThreads},
 		"/support-tickets/{id}/github-issue": {"POST": s.createGitHubIssue},
 	}
 }

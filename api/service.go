@@ -52,7 +52,7 @@ func mapStoreErr(err error) error {
 // visible answers 404 unless c may see ticket id; it runs before 403 and 400 answers,
 // which the contract's order of checks puts after 404.
 func (s *Service) visible(ctx context.Context, c store.Caller, id store.ID) error {
-	_, err := s.store.Ticket(ctx, c, id)
+	_, err := s.store.TicketClient(ctx, c, id)
 	return mapStoreErr(err)
 }
 
@@ -151,9 +151,5 @@ func (s *Service) Delete(ctx context.Context, c store.Caller, ids []store.ID) (i
 // TicketClient returns the client of a ticket c may see, or store.ErrNotFound: the
 // audience of a typing message.
 func (s *Service) TicketClient(ctx context.Context, c store.Caller, id store.ID) (store.ID, error) {
-	t, err := s.store.Ticket(ctx, c, id)
-	if err != nil {
-		return "", err
-	}
-	return t.Client.ID, nil
+	return s.store.TicketClient(ctx, c, id)
 }

@@ -66,10 +66,9 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 		return e
 	}
 	pages := (page.Total + int64(f.Limit) - 1) / int64(f.Limit)
-	writeJSON(w, http.StatusOK, listResponse{
-		Data: page.Tickets, Limit: f.Limit, Page: f.Page, Pages: pages, Total: page.Total, Counts: page.Counts,
+	return s.writeList(w, r, c, page.Tickets, listResponse{
+		Limit: f.Limit, Page: f.Page, Pages: pages, Total: page.Total, Counts: page.Counts,
 	})
-	return nil
 }
 
 type dataResponse struct {

@@ -44,16 +44,18 @@ export interface Ticket {
   issueUrl: string | null;
   assignee: Person | null;
   client: Person;
-  /** Oldest first. */
+  /** The latest threads, oldest first: 20 in a list, 100 from `get`; page the rest with `tickets.threads`. */
   threads: Thread[];
-  /** Threads by the other side the caller has not seen (REST answers only; not in events). */
+  /** How many threads the ticket has in all (REST answers only; not in events). */
+  threadsTotal: number;
+  /** Threads by the other side the caller has not seen, of all its threads (REST answers only; not in events). */
   unread: number;
   createdAt: Time;
   updatedAt: Time;
 }
 
-/** A ticket as events carry it: no `unread` (it depends on the reader). */
-export type EventTicket = Omit<Ticket, 'unread'>;
+/** A ticket as events carry it: no `unread` (it depends on the reader), no `threadsTotal` (`ticket.created` carries every thread). */
+export type EventTicket = Omit<Ticket, 'unread' | 'threadsTotal'>;
 
 export interface Counts {
   all: number;
@@ -174,11 +176,27 @@ export class SupportdError extends Error {
   body: unknown;
 }
 
+export interface ThreadsParams {
+  /** A thread of the ticket: the page holds the threads before it. */
+  before?: Id;
+  /** 1–100, default 50. */
+  limit?: number;
+}
+
+export interface ThreadsPage {
+  /** Oldest first. */
+  data: Thread[];
+  /** Whether threads older than `data[0]` remain. */
+  hasMore: boolean;
+}
+
 export interface Tickets {
   /** GET /support-tickets. Nothing found is an empty page, not an error. */
   list(params?: ListParams): Promise<ListResult>;
   /** GET /support-tickets/{id}. */
   get(id: Id): Promise<TicketResult>;
+  /** GET /support-tickets/{id}/threads: threads older than `before` (default: the newest), oldest first; `limit` 1–100, default 50. */
+  threads(id: Id, params?: ThreadsParams): Promise<ThreadsPage>;
   /** POST /support-tickets/insert, with an Idempotency-Key (reused by its retries). */
   create(body: CreateTicketBody, options?: WriteOptions): Promise<{ data: Ticket }>;
   /** POST /support-tickets/{id}/thread, with an Idempotency-Key (reused by its retries). */

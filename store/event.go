@@ -67,7 +67,7 @@ func newEvent(typ EventType, t Ticket, at Time, data any) Event {
 
 // forEvent strips what depends on the reader.
 func forEvent(t Ticket, withThreads bool) Ticket {
-	t.Unread = nil
+	t.Unread, t.ThreadsTotal = nil, nil
 	if !withThreads {
 		t.Threads = nil
 	}

@@ -19,10 +19,24 @@ type Store interface {
 	// number from 1001 on). With in.Idem set it returns *ReplayError or
 	// ErrIdempotencyMismatch when the caller used the key before (within 24 hours).
 	CreateTicket(ctx context.Context, in NewTicket) (Ticket, error)
-	// Ticket returns one ticket with its threads, oldest first, and Unread for the caller.
+	// Ticket returns one ticket with its latest TicketThreads threads, oldest first,
+	// ThreadsTotal, and Unread for the caller (over every thread).
 	Ticket(ctx context.Context, c Caller, id ID) (Ticket, error)
-	// ListTickets returns one page, threads included, Unread for the caller.
+	// TicketClient returns the client of a ticket c may see, or ErrNotFound: a cheap
+	// check of ownership that reads nothing else of the ticket.
+	TicketClient(ctx context.Context, c Caller, id ID) (ID, error)
+	// ListTickets returns one page WITHOUT threads (Threads nil), with ThreadsTotal and
+	// Unread for the caller: LatestThreads loads them a few tickets at a time, so that
+	// a page's conversations need not be held in memory all at once.
 	ListTickets(ctx context.Context, c Caller, f ListFilter) (TicketPage, error)
+	// LatestThreads returns the latest n threads of each ticket among ids that c may
+	// see, oldest first; a ticket without threads has no entry.
+	LatestThreads(ctx context.Context, c Caller, ids []ID, n int) (map[ID][]Thread, error)
+	// Threads returns up to limit threads of a ticket c may see that are older than
+	// before (the newest when before is nil), oldest first. Order is by createdAt,
+	// then id. ErrNotFound when the ticket is not c's to see; ErrNotThread when before
+	// is not one of its threads.
+	Threads(ctx context.Context, c Caller, id ID, before *ID, limit int) (ThreadPage, error)
 	// AddThread appends a reply and bumps updatedAt; a client's reply reopens a closed
 	// ticket to pending. Idempotency as for CreateTicket.
 	AddThread(ctx context.Context, in NewThread) (Thread, error)

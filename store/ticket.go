@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Person is a client account or a support agent, as tickets and threads show them.
 type Person struct {
@@ -26,22 +29,27 @@ func (c Caller) IsSuperAdmin() bool { return c.Role == RoleSuperAdmin }
 // Ticket is a support ticket with its conversation.
 //
 // Threads is nil (and omitted) in ticket.updated events; Unread is nil (and omitted)
-// in every event, since it depends on who reads it.
+// in every event, since it depends on who reads it. Answers carry a ticket's latest
+// threads only (ListThreads, TicketThreads): ThreadsTotal counts them all. It is nil
+// (and omitted) in every event: ticket.created carries all its threads, and the other
+// events say what changed, from which a client keeps its own count.
 type Ticket struct {
-	ID        ID       `json:"_id"`
-	Title     string   `json:"title"`
-	Subject   *string  `json:"subject"`
-	Category  Category `json:"category"`
-	Status    Status   `json:"status"`
-	Number    int64    `json:"number"`
-	API       *string  `json:"api"`
-	IssueURL  *string  `json:"issueUrl"`
-	Assignee  *Person  `json:"assignee"`
-	Client    Person   `json:"client"`
-	Threads   []Thread `json:"threads,omitempty"`
-	Unread    *int     `json:"unread,omitempty"`
-	CreatedAt Time     `json:"createdAt"`
-	UpdatedAt Time     `json:"updatedAt"`
+	ID       ID       `json:"_id"`
+	Title    string   `json:"title"`
+	Subject  *string  `json:"subject"`
+	Category Category `json:"category"`
+	Status   Status   `json:"status"`
+	Number   int64    `json:"number"`
+	API      *string  `json:"api"`
+	IssueURL *string  `json:"issueUrl"`
+	Assignee *Person  `json:"assignee"`
+	Client   Person   `json:"client"`
+	Threads  []Thread `json:"threads,omitempty"`
+	// ThreadsTotal is how many threads the ticket has, however many Threads shows.
+	ThreadsTotal *int `json:"threadsTotal,omitempty"`
+	Unread       *int `json:"unread,omitempty"`
+	CreatedAt    Time `json:"createdAt"`
+	UpdatedAt    Time `json:"updatedAt"`
 }
 
 // Thread is one message of a ticket's conversation. A client's thread has a nil
@@ -57,6 +65,24 @@ type Thread struct {
 	CreatedAt   Time    `json:"createdAt"`
 	UpdatedAt   Time    `json:"updatedAt"`
 }
+
+// ListThreads and TicketThreads are how many of a ticket's latest threads a list item
+// and a single ticket carry: the rest is paged with Store.Threads, so that an answer's
+// size does not grow with the conversation.
+const (
+	ListThreads   = 20
+	TicketThreads = 100
+)
+
+// ThreadPage is one page of a ticket's conversation, oldest first; HasMore tells
+// whether older threads remain.
+type ThreadPage struct {
+	Threads []Thread
+	HasMore bool
+}
+
+// ErrNotThread: a page's before is not a thread of that ticket.
+var ErrNotThread = errors.New("before must be a thread of this ticket")
 
 // WrittenBy reports which side wrote the thread.
 func (th Thread) WrittenBy() Role {

@@ -99,8 +99,64 @@ export function statePill(el, conn) {
 
 /** addThread adds a thread to a ticket once (a REST answer and its event may both arrive). */
 export function addThread(ticket, thread) {
-  if (!ticket.threads.some((t) => t._id === thread._id)) ticket.threads.push(thread);
+  if (!ticket.threads.some((t) => t._id === thread._id)) {
+    ticket.threads.push(thread);
+    if (typeof ticket.threadsTotal === 'number') ticket.threadsTotal++;
+  }
   if (thread.createdAt > ticket.updatedAt) ticket.updatedAt = thread.createdAt;
+}
+
+/** mergeThreads adds threads (e.g. a fresh GET's latest) to those shown, in conversation order (createdAt, then id). */
+export function mergeThreads(ticket, threads) {
+  const byId = new Map(ticket.threads.map((t) => [t._id, t]));
+  for (const t of threads) byId.set(t._id, t);
+  ticket.threads = [...byId.values()].sort((a, b) =>
+    (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+}
+
+/** hasOlder tells whether a ticket has threads before the first one shown. */
+export function hasOlder(ticket) {
+  if (ticket.threads.length === 0) return false;
+  return ticket.hasOlder ?? (ticket.threadsTotal ?? 0) > ticket.threads.length;
+}
+
+/**
+ * olderThreads is the "Load older messages" control at the top of a conversation, or
+ * null when nothing is older. It loads the page before the oldest thread shown on a
+ * click, or when the conversation is scrolled to its top (attach onScroll), then
+ * rerenders keeping the reader's place (see placeScroll).
+ */
+export function olderThreads(client, ticket, rerender) {
+  if (!hasOlder(ticket)) return { button: null, onScroll: () => {} };
+  let loading = false;
+  const load = async () => {
+    if (loading || !hasOlder(ticket)) return;
+    loading = true;
+    const conv = document.getElementById('conversation');
+    const fromBottom = conv ? conv.scrollHeight - conv.scrollTop : null;
+    try {
+      const page = await client.tickets.threads(ticket._id, { before: ticket.threads[0]._id });
+      mergeThreads(ticket, page.data);
+      ticket.hasOlder = page.hasMore;
+    } catch (err) {
+      ticket.hasOlder = false;
+      ticket.olderError = errorText(err);
+    }
+    ticket.keepFromBottom = fromBottom;
+    rerender();
+  };
+  const button = h('button', { class: 'link load-older', id: 'load-older', type: 'button', onclick: load }, 'Load older messages');
+  return { button, onScroll: (e) => { if (e.target.scrollTop === 0) load(); } };
+}
+
+/** placeScroll shows a rerendered conversation where the reader was (after older threads came in), else at its end. */
+export function placeScroll(conversation, ticket) {
+  if (ticket.keepFromBottom != null) {
+    conversation.scrollTop = conversation.scrollHeight - ticket.keepFromBottom;
+    ticket.keepFromBottom = null;
+  } else {
+    conversation.scrollTop = conversation.scrollHeight;
+  }
 }
 
 export function markSeen(ticket, threadIds, seenAt) {

@@ -4,6 +4,7 @@
 
 import {
   setup, h, fill, statusChip, statusLabels, clock, statePill, addThread, markSeen, unseenFrom, messageBubble, errorText, categoryLabels,
+  olderThreads, placeScroll,
 } from './common.js';
 
 const root = document.getElementById('console');
@@ -196,7 +197,9 @@ async function openTicket(ui, id) {
   try {
     const { data } = await ui.client.tickets.get(id);
     const t = model.tickets.get(id);
-    model.open = t ? Object.assign(t, data) : data;
+    // The answer's latest threads replace those shown: whether older ones remain is
+    // worked out again from its threadsTotal.
+    model.open = t ? Object.assign(t, data, { hasOlder: undefined }) : data;
   } catch (err) {
     model.open = null;
     model.error = errorText(err);
@@ -255,7 +258,9 @@ function renderDetail(ui) {
     renderDetail(ui);
     renderList(ui);
   };
-  const conversation = h('div', { class: 'conversation', id: 'conversation' }, t.threads.map((th) => messageBubble(th, !!th.superAdmin)));
+  const older = olderThreads(ui.client, t, () => renderDetail(ui));
+  const conversation = h('div', { class: 'conversation', id: 'conversation', onscroll: older.onScroll },
+    older.button, t.threads.map((th) => messageBubble(th, !!th.superAdmin)));
   fill(detail,
     h('div', { class: 'd-head' },
       h('h2', {}, `#${t.number} · ${t.title}`),
@@ -269,6 +274,6 @@ function renderDetail(ui) {
     model.error ? h('div', { class: 'error' }, model.error) : null,
     h('div', { class: 'composer' }, input, h('button', { class: 'primary', id: 'send', onclick: send }, 'Send')));
   renderTyping();
-  conversation.scrollTop = conversation.scrollHeight;
+  placeScroll(conversation, t);
   if (hadFocus) input.focus();
 }

@@ -3,6 +3,7 @@
 
 import {
   setup, h, fill, statusChip, clock, statePill, addThread, markSeen, unseenFrom, messageBubble, errorText, categoryLabels,
+  mergeThreads, olderThreads, placeScroll,
 } from './common.js';
 
 const root = document.getElementById('widget');
@@ -137,7 +138,10 @@ async function openTicket(id, client, conn) {
   try {
     const { data } = await client.tickets.get(id);
     const t = model.tickets.get(id);
-    if (t) for (const th of data.threads) addThread(t, th);
+    if (t) {
+      mergeThreads(t, data.threads);
+      t.threadsTotal = data.threadsTotal;
+    }
   } catch (err) {
     model.error = errorText(err);
   }
@@ -149,8 +153,9 @@ async function openTicket(id, client, conn) {
 function renderTicket(body, client, conn) {
   const t = model.tickets.get(model.openId);
   const draft = document.getElementById('reply')?.value ?? '';
-  const conversation = h('div', { class: 'conversation', id: 'conversation' },
-    t.threads.map((th) => messageBubble(th, !th.superAdmin)));
+  const older = olderThreads(client, t, () => render(client, conn));
+  const conversation = h('div', { class: 'conversation', id: 'conversation', onscroll: older.onScroll },
+    older.button, t.threads.map((th) => messageBubble(th, !th.superAdmin)));
   const input = h('textarea', { id: 'reply', placeholder: 'Write a reply…', rows: 1, value: draft, oninput: () => conn.typing(t._id),
     onkeydown: (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(); } } });
   const send = async () => {
@@ -176,7 +181,7 @@ function renderTicket(body, client, conn) {
     h('div', { class: 'typing', id: 'typing' }, model.typing ? 'Support is typing…' : ''),
     model.error ? h('div', { class: 'error' }, model.error) : null,
     h('div', { class: 'composer' }, input, h('button', { class: 'primary', id: 'send', onclick: send }, 'Send')));
-  conversation.scrollTop = conversation.scrollHeight;
+  placeScroll(conversation, t);
   if (draft || document.activeElement === document.body) input.focus();
 }
 

@@ -129,6 +129,10 @@ export function createClient(options) {
       }
     },
     get: (ticketId) => request('GET', `/support-tickets/${id(ticketId)}`, { snapshot: true }),
+    // threads pages a conversation backwards: the threads older than before (a thread
+    // id; without it the newest), oldest first, with hasMore when older ones remain.
+    threads: (ticketId, { before, limit } = {}) =>
+      request('GET', `/support-tickets/${id(ticketId)}/threads`, { query: { before, limit } }),
     create: (body, callOptions = {}) => request('POST', '/support-tickets/insert', {
       body, idempotencyKey: callOptions.idempotencyKey ?? newKey(),
     }),

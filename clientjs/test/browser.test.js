@@ -126,6 +126,40 @@ test('widget and console side by side: create, live list and badges, reply, seen
   assert.deepEqual(errors, [], 'no errors in the pages');
 });
 
+test('a long conversation loads older threads: on scroll in the widget, on the control in the console', { skip: !haveChromium && process.env.CI !== 'true' && `no Chromium at ${chromiumPath}` }, async () => {
+  assert.ok(haveChromium, `no Chromium at ${chromiumPath} (apt-get install chromium)`);
+  const customerToken = mintToken(server.secret, { name: 'Long Talker' });
+  const agentToken = mintToken(server.secret, { name: 'Ada', role: 'superAdmin' });
+  const customer = createClient({ baseUrl: server.baseUrl, token: customerToken });
+  const threads = Array.from({ length: 100 }, (_, i) => ({ message: `old message ${i}` }));
+  const { data: t } = await customer.tickets.create({ title: 'A very long conversation', category: 'other', threads });
+  for (let i = 0; i < 20; i++) await customer.tickets.reply(t._id, { message: `new message ${i}` });
+
+  const widgetPage = await newPage(460, 760);
+  const errors = [];
+  widgetPage.on('pageerror', (e) => errors.push(e.message));
+  await widgetPage.goto(`${pagesBase}widget.html?token=${customerToken}${apiParam}`);
+  await widgetPage.click(`.w-ticket[data-ticket-id="${t._id}"]`);
+  await widgetPage.waitForFunction(() => document.querySelectorAll('#conversation .msg').length === 100);
+  await widgetPage.waitForSelector('#load-older');
+  await widgetPage.$eval('#conversation', (el) => { el.scrollTop = 0; });
+  await widgetPage.waitForFunction(() => document.querySelectorAll('#conversation .msg').length === 120);
+  assert.equal(await widgetPage.$('#load-older'), null, 'no control once the first thread is shown');
+  assert.equal(await widgetPage.textContent('#conversation .msg .msg-body'), 'old message 0');
+  assert.ok(await widgetPage.$eval('#conversation', (el) => el.scrollTop > 0), 'the reader keeps their place, not the top');
+
+  const consolePage = await newPage(1280, 800);
+  consolePage.on('pageerror', (e) => errors.push(e.message));
+  await consolePage.goto(`${pagesBase}console.html?token=${agentToken}${apiParam}`);
+  await consolePage.locator('.row', { hasText: 'A very long conversation' }).click();
+  await consolePage.waitForFunction(() => document.querySelectorAll('#conversation .msg').length === 100);
+  // A DOM click: a pointer click would first scroll the control into view, and that
+  // scroll to the top loads the page by itself.
+  await consolePage.$eval('#load-older', (el) => el.click());
+  await consolePage.waitForFunction(() => document.querySelectorAll('#conversation .msg').length === 120);
+  assert.deepEqual(errors, [], 'no errors in the pages');
+});
+
 async function newPage(width, height) {
   const context = await browser.newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
   const page = await context.newPage();

@@ -163,3 +163,26 @@ test('a token provider is asked again, with expired: true, after a 401', async (
   assert.deepEqual(page.data, []);
   assert.deepEqual(calls, [false, true]);
 });
+
+test('threads pages a long conversation backwards; the ticket carries its latest and threadsTotal', async () => {
+  const { data: t } = await alice.tickets.create(newTicket('Long talk'));
+  for (let i = 1; i < 25; i++) await alice.tickets.reply(t._id, { message: `m${i}` });
+
+  const { data: got } = await alice.tickets.get(t._id);
+  assert.equal(got.threadsTotal, 25);
+  assert.equal(got.threads.length, 25);
+  const listed = (await alice.tickets.list({ limit: 100 })).data.find((x) => x._id === t._id);
+  assert.equal(listed.threadsTotal, 25);
+  assert.deepEqual(listed.threads.map((th) => th.message), Array.from({ length: 20 }, (_, i) => `m${i + 5}`));
+
+  const newest = await alice.tickets.threads(t._id, { limit: 20 });
+  assert.equal(newest.hasMore, true);
+  assert.equal(newest.data[19].message, 'm24');
+  const older = await alice.tickets.threads(t._id, { before: newest.data[0]._id });
+  assert.equal(older.hasMore, false);
+  assert.deepEqual(older.data.map((th) => th.message), ['Smoke everywhere', 'm1', 'm2', 'm3', 'm4']);
+
+  await assert.rejects(bob.tickets.threads(t._id), (err) => err instanceof SupportdError && err.status === 404);
+  await assert.rejects(alice.tickets.threads(t._id, { before: 'nope' }),
+    (err) => err.status === 400 && err.message === 'before must be a thread of this ticket');
+});

@@ -5,17 +5,39 @@ import "github.com/supportd/supportd/store"
 // The store hands out copies only: callers may change what they get, and readers
 // must never share memory with a later writer (that would be a data race).
 
-// view is t as c reads it: a deep copy with current names and c's unread count.
+// view is t as c reads it alone: its latest store.TicketThreads threads.
 func (s *Store) view(t *store.Ticket, c store.Caller) store.Ticket {
-	v := s.eventView(t)
-	unread := store.UnreadFor(c, v.Threads)
-	v.Unread = &unread
+	return s.viewLatest(t, c, store.TicketThreads)
+}
+
+// viewLatest is t as c reads it: a deep copy with current names, its latest n threads
+// (none, and Threads nil, for n = 0), ThreadsTotal, and c's unread count over them all.
+func (s *Store) viewLatest(t *store.Ticket, c store.Caller, n int) store.Ticket {
+	var threads []store.Thread
+	if n > 0 {
+		threads = latest(t.Threads, n)
+	}
+	v := s.copyWith(t, threads)
+	unread, total := store.UnreadFor(c, t.Threads), len(t.Threads)
+	v.Unread, v.ThreadsTotal = &unread, &total
 	return v
 }
 
-// eventView is t as events carry it: a deep copy with current names, no unread.
+// latest is the last n of threads (which are oldest first).
+func latest(threads []store.Thread, n int) []store.Thread {
+	return threads[max(0, len(threads)-n):]
+}
+
+// eventView is t as events carry it: a deep copy with current names and every thread,
+// no unread.
 func (s *Store) eventView(t *store.Ticket) store.Ticket {
-	v := cloneTicket(t)
+	return s.copyWith(t, t.Threads)
+}
+
+// copyWith is a deep copy of t, with current names, carrying threads (t's own or a
+// part of them; nil stays nil).
+func (s *Store) copyWith(t *store.Ticket, threads []store.Thread) store.Ticket {
+	v := cloneTicket(t, threads)
 	v.Client = s.named(v.Client)
 	if v.Assignee != nil {
 		*v.Assignee = s.named(*v.Assignee)
@@ -30,16 +52,18 @@ func (s *Store) eventView(t *store.Ticket) store.Ticket {
 	return v
 }
 
-func cloneTicket(t *store.Ticket) store.Ticket {
+func cloneTicket(t *store.Ticket, threads []store.Thread) store.Ticket {
 	c := *t
 	c.Subject = clonePtr(t.Subject)
 	c.API = clonePtr(t.API)
 	c.IssueURL = clonePtr(t.IssueURL)
 	c.Assignee = clonePtr(t.Assignee)
-	c.Unread = nil
-	c.Threads = make([]store.Thread, len(t.Threads))
-	for i, th := range t.Threads {
-		c.Threads[i] = cloneThread(th)
+	c.Unread, c.ThreadsTotal, c.Threads = nil, nil, nil
+	if threads != nil {
+		c.Threads = make([]store.Thread, len(threads))
+		for i, th := range threads {
+			c.Threads[i] = cloneThread(th)
+		}
 	}
 	return c
 }

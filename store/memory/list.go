@@ -38,7 +38,7 @@ func (s *Store) ListTickets(_ context.Context, c store.Caller, f store.ListFilte
 	}
 	from, to := pageBounds(f.Page, limit, len(matched))
 	for _, t := range matched[from:to] {
-		page.Tickets = append(page.Tickets, s.view(t, c))
+		page.Tickets = append(page.Tickets, s.viewLatest(t, c, 0))
 	}
 	return page, nil
 }

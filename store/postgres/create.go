@@ -95,6 +95,8 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 			queueThread(b, th)
 			t.Threads = append(t.Threads, th)
 		}
+		total := len(t.Threads)
+		t.ThreadsTotal = &total
 		queueEvents(b, store.CreatedEvents(t))
 		if err := key.saveReply(b, t); err != nil {
 			return err

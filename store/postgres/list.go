@@ -14,8 +14,9 @@ import (
 // maxLimit caps a page whatever the caller asks: the contract allows 1..100.
 const maxLimit = 100
 
-// ListTickets returns one page of the tickets c may see, with their threads and Unread
-// for c, the total that match, and the counts by status when f.Counts is set.
+// ListTickets returns one page of the tickets c may see, without threads, with their
+// ThreadsTotal and Unread for c, the total that match, and the counts by status when
+// f.Counts is set.
 //
 // When the filters are only scope, category and status, the total and the counts come
 // from the counts tables (a few rows) instead of counting tickets; with an assignee or
@@ -65,16 +66,21 @@ func (db *DB) listTickets(ctx context.Context, c store.Caller, f store.ListFilte
 		out.Tickets = []store.Ticket{}
 		return out, nil
 	}
+	// Threads are the api's to load, a few tickets at a time (LatestThreads); their
+	// totals are a few index entries per ticket.
 	ids := make([]store.ID, len(tickets))
 	for i, t := range tickets {
 		ids[i] = t.ID
 	}
-	threads, err := loadThreads(ctx, db.pool, ids)
-	if err != nil {
+	totals := make(map[store.ID]int, len(ids))
+	b = pgx.Batch{}
+	queueThreadsTotal(&b, c, ids, totals)
+	if err := sendBatch(ctx, db.pool, &b, "list tickets"); err != nil {
 		return store.TicketPage{}, err
 	}
 	for i := range tickets {
-		tickets[i].Threads = withClient(threads[tickets[i].ID], tickets[i].Client)
+		total := totals[tickets[i].ID]
+		tickets[i].ThreadsTotal = &total
 	}
 	return out, nil
 }

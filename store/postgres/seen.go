@@ -64,12 +64,13 @@ type candidate struct {
 }
 
 // seeable reads the threads among ids that c may see and mark seen (store.SeeableBy),
-// in the order of ids, each once.
+// in the order of ids, each once. c's scope is in the WHERE clause, so another
+// client's threads are not read (and their tickets not locked after).
 func seeable(ctx context.Context, tx pgx.Tx, c store.Caller, ids []store.ID) ([]candidate, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT th.id, th.ticket_id, t.client_id, th.super_admin_id IS NOT NULL, th.seen_at IS NOT NULL
 		  FROM threads th JOIN tickets t ON t.id = th.ticket_id
-		 WHERE th.id = ANY($1)`, ids)
+		 WHERE th.id = ANY($1) AND `+inScope, ids, clientScope(c))
 	if err != nil {
 		return nil, wrap("threads to see", err)
 	}

@@ -11,63 +11,105 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-// loadThreads reads the threads of the given tickets in one query, each ticket's
-// oldest first. Thread.Client is left for the caller to fill: it is the ticket's client.
-func loadThreads(ctx context.Context, q querier, ticketIDs []store.ID) (map[store.ID][]store.Thread, error) {
-	out := make(map[store.ID][]store.Thread, len(ticketIDs))
+// threadColumns and threadFrom read threads with their ticket's client and the agent's
+// latest names; scanThreads takes the rows apart. th is a LATERAL subquery over threads
+// and t the ticket, whose scope is in the WHERE clause: no thread is read, nor any row
+// locked, before its ticket is known to be the caller's.
+const (
+	threadColumns = `th.id, th.ticket_id, th.message, th.seen_at, th.super_admin_id,
+		coalesce(ps.name, ''), th.attachments, th.created_at, th.updated_at,
+		t.client_id, coalesce(pc.name, '')`
+	threadJoins = `
+		LEFT JOIN people ps ON ps.id = th.super_admin_id
+		LEFT JOIN people pc ON pc.id = t.client_id`
+	// inScope is true for the tickets of the client $2, or every ticket when $2 is null.
+	inScope = `($2::text IS NULL OR t.client_id = $2)`
+)
+
+// latestThreadsSQL reads the latest $3 threads of each ticket among $1 in scope $2,
+// each ticket's oldest first: one backward scan of threads_ticket_order per ticket.
+const latestThreadsSQL = `
+	SELECT ` + threadColumns + `
+	  FROM tickets t
+	 CROSS JOIN LATERAL (
+	       SELECT * FROM threads th WHERE th.ticket_id = t.id
+	        ORDER BY th.created_at DESC, th.id DESC LIMIT $3) th` + threadJoins + `
+	 WHERE t.id = ANY($1) AND ` + inScope + `
+	 ORDER BY th.ticket_id, th.created_at, th.id`
+
+// LatestThreads returns the latest n threads of each ticket among ids that c may see.
+func (db *DB) LatestThreads(ctx context.Context, c store.Caller, ids []store.ID, n int) (map[store.ID][]store.Thread, error) {
+	out := make(map[store.ID][]store.Thread, len(ids))
+	if len(ids) == 0 || n < 1 {
+		return out, nil
+	}
 	b := &pgx.Batch{}
-	queueThreads(b, ticketIDs, out)
-	if err := sendBatch(ctx, q, b, "threads"); err != nil {
+	queueLatest(b, c, ids, n, out)
+	if err := sendBatch(ctx, db.pool, b, "threads"); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// queueThreads is loadThreads as one statement of a batch, filling out.
-func queueThreads(b *pgx.Batch, ticketIDs []store.ID, out map[store.ID][]store.Thread) {
-	b.Queue(`
-		SELECT th.id, th.ticket_id, th.message, th.seen_at, th.super_admin_id,
-		       coalesce(ps.name, ''), th.attachments, th.created_at, th.updated_at
-		  FROM threads th
-		  LEFT JOIN people ps ON ps.id = th.super_admin_id
-		 WHERE th.ticket_id = ANY($1)
-		 ORDER BY th.ticket_id, th.created_at, th.seq`, ticketIDs).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var (
-				th               store.Thread
-				seen             *time.Time
-				superID          *store.ID
-				superName        string
-				attachments      []string
-				created, updated time.Time
-			)
-			if err := rows.Scan(&th.ID, &th.TicketID, &th.Message, &seen, &superID, &superName,
-				&attachments, &created, &updated); err != nil {
-				return wrap("threads", err)
-			}
-			if seen != nil {
-				at := store.At(*seen)
-				th.SeenAt = &at
-			}
-			if superID != nil {
-				th.SuperAdmin = &store.Person{ID: *superID, Name: superName}
-			}
-			th.Attachments = toIDs(attachments)
-			th.CreatedAt, th.UpdatedAt = store.At(created), store.At(updated)
-			out[th.TicketID] = append(out[th.TicketID], th)
-		}
-		return wrap("threads", rows.Err())
+// queueLatest is LatestThreads as one statement of a batch, filling out.
+func queueLatest(b *pgx.Batch, c store.Caller, ids []store.ID, n int, out map[store.ID][]store.Thread) {
+	b.Queue(latestThreadsSQL, ids, clientScope(c), n).Query(func(rows pgx.Rows) error {
+		return scanThreads(rows, func(th store.Thread) { out[th.TicketID] = append(out[th.TicketID], th) })
 	})
 }
 
-// withClient sets the ticket's client on its threads, and never returns nil so that a
-// ticket always shows a list.
-func withClient(threads []store.Thread, client store.Person) []store.Thread {
+// queueThreadsTotal counts the threads of each ticket among ids in c's scope into out.
+func queueThreadsTotal(b *pgx.Batch, c store.Caller, ids []store.ID, out map[store.ID]int) {
+	b.Queue(`
+		SELECT th.ticket_id, count(*)::int
+		  FROM tickets t JOIN threads th ON th.ticket_id = t.id
+		 WHERE t.id = ANY($1) AND `+inScope+`
+		 GROUP BY th.ticket_id`, ids, clientScope(c)).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id store.ID
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return wrap("threads total", err)
+			}
+			out[id] = n
+		}
+		return wrap("threads total", rows.Err())
+	})
+}
+
+// scanThreads reads rows of threadColumns into each.
+func scanThreads(rows pgx.Rows, each func(store.Thread)) error {
+	for rows.Next() {
+		var (
+			th               store.Thread
+			seen             *time.Time
+			superID          *store.ID
+			superName        string
+			attachments      []string
+			created, updated time.Time
+		)
+		if err := rows.Scan(&th.ID, &th.TicketID, &th.Message, &seen, &superID, &superName,
+			&attachments, &created, &updated, &th.Client.ID, &th.Client.Name); err != nil {
+			return wrap("threads", err)
+		}
+		if seen != nil {
+			at := store.At(*seen)
+			th.SeenAt = &at
+		}
+		if superID != nil {
+			th.SuperAdmin = &store.Person{ID: *superID, Name: superName}
+		}
+		th.Attachments = toIDs(attachments)
+		th.CreatedAt, th.UpdatedAt = store.At(created), store.At(updated)
+		each(th)
+	}
+	return wrap("threads", rows.Err())
+}
+
+// orEmpty never returns nil, so that a ticket always shows a list.
+func orEmpty(threads []store.Thread) []store.Thread {
 	if threads == nil {
 		return []store.Thread{}
-	}
-	for i := range threads {
-		threads[i].Client = client
 	}
 	return threads
 }
@@ -89,7 +131,8 @@ func queueThread(b *pgx.Batch, th store.Thread) {
 // closed ticket on a client's reply and counts the thread unread for the other side.
 //
 // Two round trips: the ticket's row lock (it orders replies to one ticket and the
-// status change they cause) with the reads, then the writes with the COMMIT.
+// status change they cause) with the reads, then the writes with the COMMIT. The lock
+// is taken only on a ticket in the caller's scope: another client's is never waited for.
 func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, error) {
 	var th store.Thread
 	err := db.inPipeline(ctx, func(p *pipeTx) error {
@@ -105,8 +148,8 @@ func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, 
 		b.Queue(`
 			SELECT t.client_id, coalesce(pc.name, ''), t.status
 			  FROM tickets t LEFT JOIN people pc ON pc.id = t.client_id
-			 WHERE t.id = $1
-			   FOR UPDATE OF t`, in.TicketID).QueryRow(func(row pgx.Row) error {
+			 WHERE t.id = $1 AND `+inScope+`
+			   FOR UPDATE OF t`, in.TicketID, clientScope(in.Caller)).QueryRow(func(row pgx.Row) error {
 			// No ticket is told after the key: a replay wins over a ticket gone since.
 			return absent("lock ticket", row.Scan(&t.Client.ID, &t.Client.Name, &previous), &gone)
 		})
@@ -117,7 +160,7 @@ func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, 
 		if err := key.settle(ctx, p); err != nil {
 			return err
 		}
-		if gone || !store.Visible(in.Caller, t.Client.ID) {
+		if gone { // missing, or another client's (whose row was neither read nor locked)
 			return store.ErrNotFound
 		}
 		if err := writer.settle(ctx, p); err != nil {

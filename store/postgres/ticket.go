@@ -53,17 +53,31 @@ func scanTicket(row pgx.Row, c store.Caller) (store.Ticket, error) {
 	return t, nil
 }
 
-// Ticket returns one ticket with its threads, oldest first, and Unread for c.
+// Ticket returns one ticket with its latest store.TicketThreads threads, oldest first,
+// ThreadsTotal and Unread for c.
 func (db *DB) Ticket(ctx context.Context, c store.Caller, id store.ID) (store.Ticket, error) {
 	return retryRead(ctx, func() (store.Ticket, error) { return getTicket(ctx, db.pool, c, id, false) })
 }
 
-// getTicket reads a ticket the caller may see, with its threads, in one round trip;
-// with lock it holds the ticket's row until the transaction ends, so that concurrent
-// writers take turns (the threads are read after the lock is granted: a batch's
-// statements run in order).
+// TicketClient returns the client of a ticket c may see: one primary-key lookup with
+// c's scope in its WHERE clause, so another client's ticket costs what a missing one does.
+func (db *DB) TicketClient(ctx context.Context, c store.Caller, id store.ID) (store.ID, error) {
+	var client store.ID
+	err := db.pool.QueryRow(ctx, `SELECT t.client_id FROM tickets t WHERE t.id = $1 AND `+inScope,
+		id, clientScope(c)).Scan(&client)
+	if err != nil {
+		return "", notFound("ticket client", err)
+	}
+	return client, nil
+}
+
+// getTicket reads a ticket the caller may see, with its latest threads and their
+// total, in one round trip; with lock it holds the ticket's row until the transaction
+// ends, so that concurrent writers take turns (the threads are read after the lock is
+// granted: a batch's statements run in order). c's scope is in every statement's WHERE
+// clause: another client's ticket is neither read nor locked (nor waited for).
 func getTicket(ctx context.Context, q querier, c store.Caller, id store.ID, lock bool) (store.Ticket, error) {
-	sql := `SELECT ` + ticketColumns + ` FROM ` + ticketFrom + ` WHERE t.id = $1`
+	sql := `SELECT ` + ticketColumns + ` FROM ` + ticketFrom + ` WHERE t.id = $1 AND ` + inScope
 	if lock {
 		sql += ` FOR UPDATE OF t`
 	}
@@ -71,20 +85,24 @@ func getTicket(ctx context.Context, q querier, c store.Caller, id store.ID, lock
 		t       store.Ticket
 		missing bool
 		threads = map[store.ID][]store.Thread{}
+		totals  = map[store.ID]int{}
 	)
 	b := &pgx.Batch{}
-	b.Queue(sql, id).QueryRow(func(row pgx.Row) error {
+	b.Queue(sql, id, clientScope(c)).QueryRow(func(row pgx.Row) error {
 		var err error
 		t, err = scanTicket(row, c)
 		return absent("ticket", err, &missing)
 	})
-	queueThreads(b, []store.ID{id}, threads)
+	ids := []store.ID{id}
+	queueThreadsTotal(b, c, ids, totals)
+	queueLatest(b, c, ids, store.TicketThreads, threads)
 	if err := sendBatch(ctx, q, b, "ticket"); err != nil {
 		return store.Ticket{}, err
 	}
-	if missing || !store.Visible(c, t.Client.ID) {
+	if missing {
 		return store.Ticket{}, store.ErrNotFound
 	}
-	t.Threads = withClient(threads[t.ID], t.Client)
+	total := totals[t.ID]
+	t.Threads, t.ThreadsTotal = orEmpty(threads[t.ID]), &total
 	return t, nil
 }

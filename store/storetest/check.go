@@ -93,10 +93,16 @@ func checkTicketShape(tb testing.TB, t store.Ticket) {
 	if t.UpdatedAt.Before(t.CreatedAt.Time) {
 		tb.Errorf("ticket %s: updatedAt %v before createdAt %v", t.ID, t.UpdatedAt, t.CreatedAt)
 	}
+	total := 0
+	if t.ThreadsTotal == nil {
+		tb.Errorf("ticket %s threadsTotal: got nil, want the number of its threads", t.ID)
+	} else if total = *t.ThreadsTotal; total < len(t.Threads) {
+		tb.Errorf("ticket %s threadsTotal: got %d, fewer than the %d threads shown", t.ID, total, len(t.Threads))
+	}
 	if t.Unread == nil {
 		tb.Errorf("ticket %s unread: got nil, want the caller's count", t.ID)
-	} else if *t.Unread < 0 || *t.Unread > len(t.Threads) {
-		tb.Errorf("ticket %s unread: got %d, want between 0 and %d", t.ID, *t.Unread, len(t.Threads))
+	} else if *t.Unread < 0 || *t.Unread > total {
+		tb.Errorf("ticket %s unread: got %d, want between 0 and %d", t.ID, *t.Unread, total)
 	}
 	for i, th := range t.Threads {
 		checkThreadShape(tb, th)
@@ -202,9 +208,10 @@ func sortRuns(evs []store.Event) []store.Event {
 	return out
 }
 
-// eventTicket is t as events carry it: never unread, threads only when asked.
+// eventTicket is t as events carry it: never unread nor threadsTotal, threads only
+// when asked.
 func eventTicket(t store.Ticket, withThreads bool) store.Ticket {
-	t.Unread = nil
+	t.Unread, t.ThreadsTotal = nil, nil
 	if !withThreads {
 		t.Threads = nil
 	}

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListTickets", listTests()},
 		{"Search", searchTests()},
 		{"AddThread", threadTests()},
+		{"Threads", threadPageTests()},
 		{"UpdateTicket", updateTests()},
 		{"DeleteTickets", deleteTests()},
 		{"MarkSeen", seenTests()},
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Idempotency", idempotencyTests()},
 		{"Events", eventTests()},
 		{"Concurrency", concurrencyTests()},
+		{"Ownership", ownershipTests()},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

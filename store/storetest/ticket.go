@@ -84,6 +84,9 @@ func testReturnsCopies(t *testing.T, s store.Store) {
 		if tk.Assignee != nil {
 			tk.Assignee.Name = "changed"
 		}
+		if tk.ThreadsTotal != nil {
+			*tk.ThreadsTotal = -1
+		}
 		for i := range tk.Threads {
 			th := &tk.Threads[i]
 			th.Message = "changed"
@@ -104,7 +107,7 @@ func testReturnsCopies(t *testing.T, s store.Store) {
 	th.Attachments = append(th.Attachments, missingID)
 
 	got := f.ticket(f.acme, created.ID)
-	got.Threads = got.Threads[:1]
+	got.Threads, got.ThreadsTotal = got.Threads[:1], want.ThreadsTotal
 	got.UpdatedAt = want.UpdatedAt
 	sameJSON(t, "Ticket() after scribbling on returned values", got, want)
 }
