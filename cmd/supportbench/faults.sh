@@ -68,7 +68,7 @@ summary() { # the prober's answers by code, and the slowest answer of each code
 # run CASE FAULTS WINDOW [A's REDIS]: one case.
 run() {
   CASE=$1
-  DB=bench_faults_$$_$CASE
+  DB=bench_faults_$$_${CASE//-/_}
   PGOPTIONS='-c client_min_messages=warning' psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $DB" -c "create database $DB"
   proxy PG 127.0.0.1:5432 pass
   proxy RD 127.0.0.1:6379 "$4"
