@@ -13,7 +13,7 @@ import (
 // attackNames are the abuse scenario's attacks, in their default order: metrics
 // runs last because the series it adds make every later /metrics read (and the
 // server's RSS) bigger.
-var attackNames = []string{"big-list", "search", "seen", "metrics"}
+func attackNames() []string { return []string{"big-list", "search", "seen", "metrics"} }
 
 // abuseFlags are the abuse scenario's own flags.
 type abuseFlags struct {
@@ -45,7 +45,7 @@ func abuseCmd(ctx context.Context, args []string, getenv func(string) string) (*
 	fs.DurationVar(&f.gap, "gap", 2*time.Second, "pause between phases, for the server to finish what the last one left")
 	fs.DurationVar(&f.sample, "sample", 100*time.Millisecond, "how often the server's /metrics is read for its RSS during a phase")
 	fs.Float64Var(&f.rate, "rate", 40, "the well-behaved tenant's requests a second (open loop: list, get, reply, 2-word search in turn); keep it under the server's rate limit")
-	fs.StringVar(&attacks, "attacks", strings.Join(attackNames, ","), "the attacks to run, in this order, each in its own phase: big-list, search, seen, metrics")
+	fs.StringVar(&attacks, "attacks", strings.Join(attackNames(), ","), "the attacks to run, in this order, each in its own phase: big-list, search, seen, metrics")
 	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a bar is missed (without it the bars are only reported)")
 	fs.IntVar(&f.bigTickets, "big-tickets", 30, "setup: tickets of the attacking client")
 	fs.IntVar(&f.bigThreads, "big-threads", 100, "setup: threads per attacking ticket (the server takes at most 100 per insert)")
@@ -78,8 +78,8 @@ func parseAttacks(s string) ([]string, error) {
 		if a == "" {
 			continue
 		}
-		if !slices.Contains(attackNames, a) {
-			return nil, fmt.Errorf("abuse: -attacks: unknown attack %q (want some of %s)", a, strings.Join(attackNames, ", "))
+		if !slices.Contains(attackNames(), a) {
+			return nil, fmt.Errorf("abuse: -attacks: unknown attack %q (want some of %s)", a, strings.Join(attackNames(), ", "))
 		}
 		if slices.Contains(out, a) {
 			return nil, fmt.Errorf("abuse: -attacks: %q twice", a)

@@ -17,12 +17,12 @@ type goodTenant struct {
 	tickets []string
 }
 
-var goodKinds = [4]string{"list", "get", "reply", "search"}
+func goodKinds() [4]string { return [4]string{"list", "get", "reply", "search"} }
 
 // request is the well-behaved tenant's n-th request: its kind, method, path and body.
 func (g *goodTenant) request(n int) (kind, method, path string, body any) {
-	tk := g.tickets[(n/len(goodKinds))%len(g.tickets)]
-	switch kind = goodKinds[n%len(goodKinds)]; kind {
+	tk := g.tickets[(n/len(goodKinds()))%len(g.tickets)]
+	switch kind = goodKinds()[n%len(goodKinds())]; kind {
 	case "list":
 		return kind, http.MethodGet, "/support-tickets?countByStatus=true", nil
 	case "get":
@@ -44,7 +44,7 @@ type goodRow struct {
 
 func (g goodRow) String() string {
 	s := fmt.Sprintf("n %d  p50 %.2f  p99 %.2f  max %.2f ms", g.N, g.P50, g.P99, g.Max)
-	for _, k := range goodKinds {
+	for _, k := range goodKinds() {
 		if d, ok := g.ByKind[k]; ok {
 			s += fmt.Sprintf("  %s %.1f/%.1f", k, d.P50, d.P99)
 		}

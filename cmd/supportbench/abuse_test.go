@@ -15,7 +15,7 @@ func TestParseAttacks(t *testing.T) {
 		want []string
 		ok   bool
 	}{
-		{"big-list,search,seen,metrics", attackNames, true},
+		{"big-list,search,seen,metrics", attackNames(), true},
 		{" metrics , seen ", []string{"metrics", "seen"}, true},
 		{"search", []string{"search"}, true},
 		{"", nil, false},

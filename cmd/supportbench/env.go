@@ -13,16 +13,12 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 )
-
-// startProfile and stopProfile bracket the tool's CPU profile (-cpuprofile).
-var startProfile, stopProfile = func() {}, func() {}
 
 // common are the flags every scenario takes.
 type common struct {
@@ -75,7 +71,8 @@ type env struct {
 	closing atomic.Bool  // set once the tool starts closing its own sockets
 
 	dialTCP func(ctx context.Context, network, addr string) (net.Conn, error)
-	poll    *poller // the epoll reader's, with -reader epoll
+	poll    *poller  // the epoll reader's, with -reader epoll
+	prof    *profile // -cpuprofile
 }
 
 // needGoReader refuses -reader epoll for a scenario whose sockets write, pause or
@@ -89,6 +86,7 @@ func (c *common) needGoReader(scenario string) error {
 
 // close stops what the env runs besides the scenario.
 func (e *env) close() {
+	e.prof.stop()
 	if e.poll != nil {
 		e.poll.close()
 	}
@@ -139,17 +137,9 @@ func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
 	}
 	e.mint = m
 	if c.cpuProfile != "" {
-		f, err := os.Create(c.cpuProfile)
-		if err != nil {
+		if e.prof, err = openProfile(c.cpuProfile); err != nil {
 			return nil, err
 		}
-		// The profile covers the measured phase only (see report.beginMeasure).
-		startProfile = func() {
-			if err := pprof.StartCPUProfile(f); err != nil {
-				warnf("cpuprofile: %v", err)
-			}
-		}
-		stopProfile = func() { pprof.StopCPUProfile(); f.Close(); stopProfile = func() {} }
 	}
 
 	var srcs []net.IP

@@ -52,11 +52,29 @@ const (
 	fEvent // any other recorded event (it has an id)
 )
 
-var frameTypes = map[string]frameType{
-	"hello": fHello, "presence": fPresence, "pong": fPong, "error": fError, "reset": fReset,
-	"typing": fTyping, "thread.added": fThreadAdded, "ticket.created": fTicketCreated,
-	"ticket.updated": fEvent, "ticket.status": fEvent, "ticket.deleted": fEvent,
-	"threads.seen": fEvent, "counts": fEvent,
+// frameTypeOf maps the type field of a server frame.
+func frameTypeOf(name string) frameType {
+	switch name {
+	case "hello":
+		return fHello
+	case "presence":
+		return fPresence
+	case "pong":
+		return fPong
+	case "error":
+		return fError
+	case "reset":
+		return fReset
+	case "typing":
+		return fTyping
+	case "thread.added":
+		return fThreadAdded
+	case "ticket.created":
+		return fTicketCreated
+	case "ticket.updated", "ticket.status", "ticket.deleted", "threads.seen", "counts":
+		return fEvent
+	}
+	return fOther
 }
 
 // frame is what the tool keeps of one server frame.
@@ -66,8 +84,11 @@ type frame struct {
 	key int64 // this run's key, 0 when not ours
 }
 
-var typePrefix = []byte(`{"type":"`)
-var idPrefix = []byte(`,"id":"`)
+// The fast path's field openings, in the order the server writes them.
+const (
+	typePrefix = `{"type":"`
+	idPrefix   = `,"id":"`
+)
 
 // parseFrame reads the type, event id and this run's key of a frame. The fast path
 // relies on the order in which the server writes the fields (type, id, …); anything
@@ -75,11 +96,11 @@ var idPrefix = []byte(`,"id":"`)
 func parseFrame(b, marker []byte) (frame, bool) {
 	var f frame
 	fast := false
-	if rest, ok := bytes.CutPrefix(b, typePrefix); ok {
+	if rest, ok := bytes.CutPrefix(b, []byte(typePrefix)); ok {
 		if end := bytes.IndexByte(rest, '"'); end > 0 {
-			f.typ = frameTypes[string(rest[:end])]
+			f.typ = frameTypeOf(string(rest[:end]))
 			rest = rest[end+1:]
-			if r, ok := bytes.CutPrefix(rest, idPrefix); ok {
+			if r, ok := bytes.CutPrefix(rest, []byte(idPrefix)); ok {
 				if end := bytes.IndexByte(r, '"'); end > 0 {
 					if n, err := strconv.ParseInt(string(r[:end]), 10, 64); err == nil && n > 0 {
 						f.id = n
@@ -97,7 +118,7 @@ func parseFrame(b, marker []byte) (frame, bool) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return frame{}, false
 		}
-		f.typ = frameTypes[m.Type]
+		f.typ = frameTypeOf(m.Type)
 		if m.ID != "" {
 			n, err := strconv.ParseInt(m.ID, 10, 64)
 			if err != nil || n <= 0 {

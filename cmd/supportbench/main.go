@@ -66,7 +66,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			continue
 		}
 		r, c, err := sc.run(ctx, args[1:], getenv)
-		stopProfile()
 		if errors.Is(err, flag.ErrHelp) {
 			return 2
 		}

@@ -11,21 +11,23 @@ import (
 	"time"
 )
 
-// The server figures read from /metrics (Prometheus text format); labelled series
+// scraped are the server figures read from /metrics (Prometheus text format); labelled series
 // are summed over their labels.
-var scraped = []string{
-	"process_resident_memory_bytes",
-	"process_cpu_seconds_total",
-	"go_goroutines",
-	"go_memstats_heap_inuse_bytes",
-	"go_memstats_stack_inuse_bytes",
-	"go_memstats_sys_bytes",
-	"supportd_ws_sockets_open",
-	"supportd_ws_frames_delivered_total",
-	"supportd_ws_frames_dropped_total",
-	"supportd_ws_slow_disconnects_total",
-	"supportd_ws_caught_up_total",
-	"supportd_ws_resubscribes_total",
+func scraped() []string {
+	return []string{
+		"process_resident_memory_bytes",
+		"process_cpu_seconds_total",
+		"go_goroutines",
+		"go_memstats_heap_inuse_bytes",
+		"go_memstats_stack_inuse_bytes",
+		"go_memstats_sys_bytes",
+		"supportd_ws_sockets_open",
+		"supportd_ws_frames_delivered_total",
+		"supportd_ws_frames_dropped_total",
+		"supportd_ws_slow_disconnects_total",
+		"supportd_ws_caught_up_total",
+		"supportd_ws_resubscribes_total",
+	}
 }
 
 // serverSample is one read of one instance's /metrics.
@@ -52,7 +54,7 @@ func (e *env) scrape(ctx context.Context, target int, point string) serverSample
 		smp.Err = err.Error()
 		return smp
 	}
-	smp.Values = parseMetrics(body, scraped)
+	smp.Values = parseMetrics(body, scraped())
 	return smp
 }
 

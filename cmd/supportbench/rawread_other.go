@@ -7,7 +7,8 @@ import (
 	"errors"
 )
 
-var errNoEpoll = errors.New("-reader epoll: Linux only")
+// errNoEpoll is why -reader epoll fails off Linux.
+func errNoEpoll() error { return errors.New("-reader epoll: Linux only") }
 
 type rawConn struct{}
 
@@ -16,7 +17,7 @@ func (*rawConn) shutdown()    {}
 
 type poller struct{}
 
-func newPoller(int) (*poller, error) { return nil, errNoEpoll }
+func newPoller(int) (*poller, error) { return nil, errNoEpoll() }
 func (*poller) close()               {}
 
-func (e *env) dialRaw(context.Context, *socket) error { return errNoEpoll }
+func (e *env) dialRaw(context.Context, *socket) error { return errNoEpoll() }

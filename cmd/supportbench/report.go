@@ -123,6 +123,7 @@ type report struct {
 	mcpu     [2]cpuTimes
 	mbusy    [2]time.Duration
 	local    bool              // every target on this machine
+	prof     *profile          // started and stopped with the measured phase
 	msrv     [2][]serverSample `json:"-"`
 	// How the table names the start of a latency, and the ledger's foreign events.
 	latencyFrom, foreignAre string
@@ -130,7 +131,7 @@ type report struct {
 
 func newReport(e *env, scenario string) *report {
 	r := &report{Scenario: scenario, Run: e.c.run, Started: time.Now().UTC(), start: time.Now(), cpu0: cpuNow(),
-		local: allLoopbackV4(e.targets), latencyFrom: "POST start", foreignAre: "without this run's nonce: counts, other users'"}
+		local: allLoopbackV4(e.targets), prof: e.prof, latencyFrom: "POST start", foreignAre: "without this run's nonce: counts, other users'"}
 	for _, t := range e.targets {
 		r.Targets = append(r.Targets, t.String())
 	}
@@ -140,14 +141,14 @@ func newReport(e *env, scenario string) *report {
 // beginMeasure and endMeasure bracket the measured phase: the tool's CPU and the
 // servers' CPU are reported for it, and the servers' samples join the report.
 func (r *report) beginMeasure(srv []serverSample) {
-	startProfile()
+	r.prof.start()
 	r.measure[0], r.mcpu[0], r.msrv[0], r.mbusy[0] = time.Now(), cpuNow(), srv, machineBusy()
 	r.Server = append(r.Server, srv...)
 }
 
 func (r *report) endMeasure(srv []serverSample) {
 	r.measure[1], r.mcpu[1], r.msrv[1], r.mbusy[1] = time.Now(), cpuNow(), srv, machineBusy()
-	stopProfile()
+	r.prof.stop()
 	r.Server = append(r.Server, srv...)
 }
 

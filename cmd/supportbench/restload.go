@@ -23,9 +23,7 @@ const (
 	numOps
 )
 
-var opNames = [numOps]string{"list", "get", "create", "reply"}
-
-func (o restOp) String() string { return opNames[o] }
+func (o restOp) String() string { return [numOps]string{"list", "get", "create", "reply"}[o] }
 
 func (o restOp) write() bool { return o == opCreate || o == opReply }
 

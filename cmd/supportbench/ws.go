@@ -40,10 +40,14 @@ type receiver struct {
 	// stamp: every socket keeps the arrival time of each event (listen, which
 	// times events it did not cause from their "at").
 	stamp bool
+	// bufs are the readers' frame buffers (-reader go).
+	bufs sync.Pool
 }
 
 func newReceiver(run string, maxReplies int) *receiver {
-	return &receiver{marker: []byte("sb." + run + "."), sent: make([]atomic.Int64, maxReplies)}
+	rx := &receiver{marker: []byte("sb." + run + "."), sent: make([]atomic.Int64, maxReplies)}
+	rx.bufs.New = func() any { return bytes.NewBuffer(make([]byte, 0, 2048)) }
+	return rx
 }
 
 // sample is one delivery of reply n, d after its POST started.
@@ -86,8 +90,6 @@ type socket struct {
 	resume <-chan struct{}
 }
 
-var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 2048)) }}
-
 // readLoop reads frames until the connection ends. It runs without a context: the
 // library then arms no timer per read, and closing the connection ends it.
 func (s *socket) readLoop(e *env) {
@@ -102,14 +104,14 @@ func (s *socket) readLoop(e *env) {
 			return
 		}
 		at := time.Now()
-		buf := bufPool.Get().(*bytes.Buffer)
+		buf := s.rx.bufs.Get().(*bytes.Buffer)
 		buf.Reset()
 		_, err = buf.ReadFrom(r)
 		if err == nil {
 			s.handle(buf.Bytes(), at)
 		}
 		if buf.Cap() <= bufKeep {
-			bufPool.Put(buf)
+			s.rx.bufs.Put(buf)
 		}
 		if err != nil {
 			s.err, s.closeCode, s.closedByUs = err, websocket.CloseStatus(err), e.closing.Load()
