@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -106,7 +107,7 @@ func newReplies(total int) *replies {
 // post sends reply n as who to ticket id, stamping its start for the receivers; pad
 // (if any) is appended to the message to make frames as large as a scenario needs.
 func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity, n int, ticketID string, pad ...string) {
-	msg := nonce(e.c.run, makeKey(kindReply, n)) + " reply from supportbench" + strings.Join(pad, "")
+	msg := ledger.Nonce(e.c.run, ledger.Key(ledger.KindReply, n)) + " reply from supportbench" + strings.Join(pad, "")
 	t0 := time.Now()
 	rx.sent[n].Store(t0.UnixNano())
 	status, err := e.reply(ctx, who, ticketID, msg)
@@ -118,7 +119,7 @@ func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity
 	rp.took[n] = d
 	switch {
 	case err != nil || status >= 500:
-		rp.uncertain[makeKey(kindReply, n)] = true // may have been committed
+		rp.uncertain[ledger.Key(ledger.KindReply, n)] = true // may have been committed
 	case status/100 == 2:
 		rp.ok = append(rp.ok, n)
 	}
@@ -149,20 +150,20 @@ func drain(ctx context.Context, e *env, rx *receiver, want int64) time.Duration 
 	return time.Since(start)
 }
 
-// ledger runs the check over every open socket; expect returns a socket's
+// checkLedger runs the ledger over every open socket; expect returns a socket's
 // expected keys.
-func ledger(r *report, socks []*socket, expect func(s *socket) []int64, maybe func(int64) bool) {
+func checkLedger(r *report, socks []*socket, expect func(s *socket) []int64, maybe func(int64) bool) {
 	for _, s := range socks {
 		if !s.opened() {
 			continue
 		}
-		t := checkLedger(expect(s), maybe, s.got)
-		r.Ledger.add(t)
-		if !t.clean() && len(r.Problems) < 10 {
+		t := ledger.Check(expect(s), maybe, s.got)
+		r.Ledger.Add(t)
+		if !t.Clean() && len(r.Problems) < 10 {
 			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s): %s", s.i, s.who.Role, s.who.ID, t))
 		}
 	}
-	r.Pass = r.Ledger.clean()
+	r.Pass = r.Ledger.Clean()
 }
 
 // latencies gathers the reply delivery times of some sockets.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"slices"
 	"time"
 )
@@ -120,10 +121,10 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 
 	var okKeys []int64
 	for _, n := range rp.ok {
-		okKeys = append(okKeys, makeKey(kindReply, n))
+		okKeys = append(okKeys, ledger.Key(ledger.KindReply, n))
 	}
 	expect := append(ticketKeys(0), okKeys...)
-	ledger(r, socks, func(*socket) []int64 { return expect }, func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] })
+	checkLedger(r, socks, func(*socket) []int64 { return expect }, func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] })
 
 	r.Figures.add("pairs p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
 	r.Figures.add("last socket per event p50 / max ms", fmt.Sprintf("%.2f / %.2f", lastDist.P50, lastDist.Max))

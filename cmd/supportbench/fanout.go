@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"time"
 )
 
@@ -23,16 +24,16 @@ func createTickets(ctx context.Context, e *env, clients []*identity, n int) *tic
 	start := time.Now()
 	errs := make([]error, n)
 	forEach(ctx, n, 16, func(i int) {
-		title := nonce(e.c.run, makeKey(kindCreated, i)) + " supportbench ticket"
-		msg := nonce(e.c.run, makeKey(kindFirst, i)) + " first message"
+		title := ledger.Nonce(e.c.run, ledger.Key(ledger.KindCreated, i)) + " supportbench ticket"
+		msg := ledger.Nonce(e.c.run, ledger.Key(ledger.KindFirst, i)) + " first message"
 		tk.ids[i], errs[i] = e.insertTicket(ctx, clients[i], title, msg, &tk.codes)
 	})
 	for i, err := range errs {
 		if err != nil || tk.ids[i] == "" {
 			tk.ids[i] = ""
 			// An insert without a clear answer may have been committed.
-			tk.uncertain[makeKey(kindCreated, i)] = true
-			tk.uncertain[makeKey(kindFirst, i)] = true
+			tk.uncertain[ledger.Key(ledger.KindCreated, i)] = true
+			tk.uncertain[ledger.Key(ledger.KindFirst, i)] = true
 		}
 	}
 	tk.elapsed = time.Since(start)
@@ -50,7 +51,9 @@ func (tk *tickets) created() []int {
 }
 
 // keys are the events of ticket i's creation.
-func ticketKeys(i int) []int64 { return []int64{makeKey(kindCreated, i), makeKey(kindFirst, i)} }
+func ticketKeys(i int) []int64 {
+	return []int64{ledger.Key(ledger.KindCreated, i), ledger.Key(ledger.KindFirst, i)}
+}
 
 type fanoutFlags struct {
 	clients, admins, perAdmin, tickets int

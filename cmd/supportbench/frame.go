@@ -3,38 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"strconv"
 )
-
-// What the tool causes is recognisable in the frames by a nonce in the text it
-// writes: "sb.<run>.<kind><n>" where kind is
-//
-//	c  the title of client n's ticket   (ticket.created)
-//	t  the first message of that ticket (thread.added)
-//	r  reply number n                   (thread.added)
-//
-// and a key packs kind and n into one int64 (0: not caused by this run).
-const (
-	kindCreated = 'c'
-	kindFirst   = 't'
-	kindReply   = 'r'
-)
-
-func makeKey(kind byte, n int) int64 { return int64(kind)<<40 | int64(n) }
-
-func keyKind(k int64) byte { return byte(k >> 40) }
-
-func keyN(k int64) int { return int(k & (1<<40 - 1)) }
-
-func keyString(k int64) string {
-	if k == 0 {
-		return "-"
-	}
-	return string(rune(keyKind(k))) + strconv.Itoa(keyN(k))
-}
-
-// nonce is the text that marks key k of this run.
-func nonce(run string, k int64) string { return "sb." + run + "." + keyString(k) }
 
 // frameType is the type of a server frame, as far as the tool cares.
 type frameType uint8
@@ -129,9 +100,9 @@ func parseFrame(b, marker []byte) (frame, bool) {
 	}
 	switch f.typ {
 	case fThreadAdded:
-		f.key = findKey(b, marker, kindFirst, kindReply)
+		f.key = findKey(b, marker, ledger.KindFirst, ledger.KindReply)
 	case fTicketCreated:
-		f.key = findKey(b, marker, kindCreated, kindCreated)
+		f.key = findKey(b, marker, ledger.KindCreated, ledger.KindCreated)
 	}
 	return f, true
 }
@@ -152,7 +123,7 @@ func findKey(b, marker []byte, k1, k2 byte) int64 {
 			n = n*10 + int(b[j]-'0')
 		}
 		if j > 1 {
-			return makeKey(b[0], n)
+			return ledger.Key(b[0], n)
 		}
 	}
 }

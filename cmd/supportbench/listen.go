@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"net/http"
 	"strconv"
 	"time"
@@ -120,19 +121,19 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 		if !s.opened() {
 			continue
 		}
-		t := checkAgainstLog(lg, owners, s.who, s.helloLast, s.got)
-		r.Ledger.add(t)
-		if !t.clean() && len(r.Problems) < 10 {
+		t := ledger.CheckLog(lg, owners, ledger.Scope{Admin: s.who.admin(), Client: s.who.ID}, s.helloLast, s.got)
+		r.Ledger.Add(t)
+		if !t.Clean() && len(r.Problems) < 10 {
 			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s, hello lastEventId %d): %s", s.i, s.who.Role, s.who.ID, s.helloLast, t))
 		}
 		for i, g := range s.got {
-			ev, ok := lg.byID[g.ID]
+			ev, ok := lg.ByID[g.ID]
 			if !ok || g.ID <= s.helloLast || i >= len(s.arrived) {
 				continue
 			}
-			d := time.Duration(s.arrived[i] - ev.at.UnixNano())
+			d := time.Duration(s.arrived[i] - ev.At.UnixNano())
 			all = append(all, d)
-			byType[ev.typ] = append(byType[ev.typ], d)
+			byType[ev.Type] = append(byType[ev.Type], d)
 			if s.who.admin() {
 				ofAgents = append(ofAgents, d)
 			} else {
@@ -140,7 +141,7 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 			}
 		}
 	}
-	r.Pass = r.Ledger.clean()
+	r.Pass = r.Ledger.Clean()
 	r.Latency = []latencyRow{
 		{Name: "every (socket, event) pair", dist: distOf(all)},
 		{Name: "client sockets", dist: distOf(ofClients)},
@@ -153,7 +154,7 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 	}
 	r.Figures.add("sockets open", countOpen(socks))
 	r.Figures.add("listened", fmt.Sprintf("%s (%s)", listened.Round(time.Millisecond), why))
-	r.Figures.add("log window (ids)", fmt.Sprintf("%d … %d: %d events", from+1, lg.last, len(lg.events)))
+	r.Figures.add("log window (ids)", fmt.Sprintf("%d … %d: %d events", from+1, lg.Last, len(lg.Events)))
 	r.Figures.add("tickets of unknown client", unknown)
 	r.Figures.add("deliveries checked", len(all))
 	if listened > 0 {
@@ -184,22 +185,6 @@ func listenUntil(ctx context.Context, rx *receiver, maxWait, idle time.Duration)
 	}
 }
 
-// logEvent is one event of the server's log as an agent's replay shows it.
-type logEvent struct {
-	id     int64
-	typ    string
-	ticket string
-	client string // the ticket's client, when the payload names it
-	at     time.Time
-}
-
-// eventLog is the log from one id (exclusive) to the newest at the time it was read.
-type eventLog struct {
-	from, last int64
-	events     []logEvent
-	byID       map[int64]logEvent
-}
-
 // logWait bounds reading the log back: a replay of tens of thousands of events
 // takes well under a second.
 const logWait = 60 * time.Second
@@ -207,7 +192,7 @@ const logWait = 60 * time.Second
 // readLog reads every event after from through an agent's replay: an agent's
 // scope is the whole log. It stops at hello's lastEventId, the newest id when it
 // connected.
-func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog, error) {
+func (e *env) readLog(ctx context.Context, who *identity, from int64) (*ledger.Log, error) {
 	ctx, cancel := context.WithTimeout(ctx, logWait)
 	defer cancel()
 	s := &socket{who: who}
@@ -216,15 +201,15 @@ func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog
 	}
 	conn := s.conn
 	defer conn.CloseNow()
-	lg := &eventLog{from: from, last: -1, byID: map[int64]logEvent{}}
+	lg := &ledger.Log{From: from, Last: -1, ByID: map[int64]ledger.Event{}}
 	complete := func() bool {
-		n := len(lg.events)
-		return lg.last >= 0 && (lg.last <= from || n > 0 && lg.events[n-1].id >= lg.last)
+		n := len(lg.Events)
+		return lg.Last >= 0 && (lg.Last <= from || n > 0 && lg.Events[n-1].ID >= lg.Last)
 	}
 	for !complete() {
 		_, b, err := conn.Read(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("after %d events: %w", len(lg.events), err)
+			return nil, fmt.Errorf("after %d events: %w", len(lg.Events), err)
 		}
 		var m struct {
 			Type     string    `json:"type"`
@@ -243,7 +228,7 @@ func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog
 		}
 		switch {
 		case m.Type == "hello":
-			if lg.last, err = strconv.ParseInt(m.Data.LastEventID, 10, 64); err != nil {
+			if lg.Last, err = strconv.ParseInt(m.Data.LastEventID, 10, 64); err != nil {
 				return nil, fmt.Errorf("hello's lastEventId %q", m.Data.LastEventID)
 			}
 		case m.Type == "reset":
@@ -253,12 +238,12 @@ func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog
 			if err != nil {
 				return nil, fmt.Errorf("event id %q", m.ID)
 			}
-			if n := len(lg.events); n > 0 && id <= lg.events[n-1].id {
-				return nil, fmt.Errorf("the replay went from id %d to %d", lg.events[n-1].id, id)
+			if n := len(lg.Events); n > 0 && id <= lg.Events[n-1].ID {
+				return nil, fmt.Errorf("the replay went from id %d to %d", lg.Events[n-1].ID, id)
 			}
-			ev := logEvent{id: id, typ: m.Type, ticket: m.TicketID, client: m.Data.Client.ID, at: m.At}
-			lg.events = append(lg.events, ev)
-			lg.byID[id] = ev
+			ev := ledger.Event{ID: id, Type: m.Type, Ticket: m.TicketID, Client: m.Data.Client.ID, At: m.At}
+			lg.Events = append(lg.Events, ev)
+			lg.ByID[id] = ev
 		}
 	}
 	_ = conn.Close(websocket.StatusNormalClosure, "")
@@ -268,18 +253,18 @@ func (e *env) readLog(ctx context.Context, who *identity, from int64) (*eventLog
 // ticketOwners maps every ticket of the log to its client: from the payloads that
 // name it, else from the ticket itself over REST. Tickets that are gone (deleted)
 // stay unknown; it returns how many.
-func (e *env) ticketOwners(ctx context.Context, who *identity, lg *eventLog) (map[string]string, int) {
+func (e *env) ticketOwners(ctx context.Context, who *identity, lg *ledger.Log) (map[string]string, int) {
 	owners := map[string]string{}
-	for _, ev := range lg.events {
-		if ev.client != "" {
-			owners[ev.ticket] = ev.client
+	for _, ev := range lg.Events {
+		if ev.Client != "" {
+			owners[ev.Ticket] = ev.Client
 		}
 	}
 	var ask []string
-	for _, ev := range lg.events {
-		if _, ok := owners[ev.ticket]; !ok {
-			owners[ev.ticket] = ""
-			ask = append(ask, ev.ticket)
+	for _, ev := range lg.Events {
+		if _, ok := owners[ev.Ticket]; !ok {
+			owners[ev.Ticket] = ""
+			ask = append(ask, ev.Ticket)
 		}
 	}
 	got := make([]string, len(ask))
@@ -307,60 +292,4 @@ func (e *env) ticketOwners(ctx context.Context, who *identity, lg *eventLog) (ma
 		}
 	}
 	return owners, unknown
-}
-
-// checkAgainstLog checks what one socket received against the log: every event
-// of its scope after its hello's lastEventId must have come once, in order, and
-// nothing out of its scope. Events of tickets whose client is unknown (deleted),
-// and events before its hello or after the log's end, are checked for order and
-// duplicates only.
-func checkAgainstLog(lg *eventLog, owners map[string]string, who *identity, helloLast int64, got []recv) tally {
-	t := tally{Sockets: 1, Received: len(got)}
-	// in says whether ev is in who's scope; known is false when that cannot be told.
-	in := func(ev logEvent) (in, known bool) {
-		if who.admin() {
-			return true, true
-		}
-		c := owners[ev.ticket]
-		return c == who.ID, c != ""
-	}
-	seen := make(map[int64]bool, len(got))
-	var maxID int64
-	for _, g := range got {
-		switch {
-		case seen[g.ID]:
-			t.Duplicated++
-		case g.ID <= maxID:
-			t.OutOfOrder++
-		}
-		seen[g.ID] = true
-		maxID = max(maxID, g.ID)
-		if g.ID <= helloLast || g.ID > lg.last {
-			t.Foreign++
-			continue
-		}
-		ev, ok := lg.byID[g.ID]
-		if !ok {
-			t.Unexpected++ // inside the log's window, yet not in the log
-			continue
-		}
-		switch mine, known := in(ev); {
-		case !known:
-			t.Foreign++
-		case !mine:
-			t.Unexpected++
-		}
-	}
-	for _, ev := range lg.events {
-		if ev.id <= helloLast {
-			continue
-		}
-		if mine, known := in(ev); mine && known {
-			t.Expected++
-			if !seen[ev.id] {
-				t.Missing++
-			}
-		}
-	}
-	return t
 }

@@ -1,9 +1,6 @@
 package main
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 func TestParseMetrics(t *testing.T) {
 	body := []byte(`# HELP go_goroutines Number of goroutines.
@@ -24,19 +21,5 @@ go_memstats_heap_inuse_bytes{weird="a}b"} 12
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
-	}
-}
-
-func TestDistOf(t *testing.T) {
-	var ds []time.Duration
-	for i := 1; i <= 100; i++ {
-		ds = append(ds, time.Duration(101-i)*time.Millisecond)
-	}
-	d := distOf(ds)
-	if d.N != 100 || d.P50 != 50 || d.P99 != 99 || d.Max != 100 || d.Mean != 50.5 {
-		t.Fatalf("distOf = %+v", d)
-	}
-	if (distOf(nil) != dist{}) {
-		t.Fatalf("distOf(nil) is not empty")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"io"
 	"runtime"
 	"strings"
@@ -111,7 +112,7 @@ type report struct {
 	Timeline []secondRow    `json:"bySecond,omitempty"`
 	Frames   *frameCounts   `json:"frames,omitempty"`
 	Server   []serverSample `json:"server,omitempty"`
-	Ledger   tally          `json:"ledger"`
+	Ledger   ledger.Tally   `json:"ledger"`
 	Problems []string       `json:"ledgerExamples,omitempty"`
 	Tool     toolCost       `json:"tool"`
 	Notes    []string       `json:"notes,omitempty"`

@@ -124,7 +124,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 	fc := countFrames(rx, socks)
 	r.Frames = &fc
 
-	ledger(r, socks, func(s *socket) []int64 {
+	checkLedger(r, socks, func(s *socket) []int64 {
 		if s.who.admin() || s == probeClient {
 			if tk.ids[0] != "" {
 				return ticketKeys(0)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"strconv"
 	"sync"
 	"time"
@@ -109,7 +110,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 	r.Figures.add("reconnect → replayed p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P99, p.Max))
 	r.Figures.add("events to replay (writes missed while away)", st.toReplay)
 	r.Figures.add("all back and replayed, s after the first drop", st.allBack.Seconds())
-	r.Figures.add("bar: all back and replayed ≤ 5 s, ledger clean", st.dropped == len(st.replayed) && st.allBack <= 5*time.Second && r.Ledger.clean())
+	r.Figures.add("bar: all back and replayed ≤ 5 s, ledger clean", st.dropped == len(st.replayed) && st.allBack <= 5*time.Second && r.Ledger.Clean())
 	r.Figures.add("seed", e.c.seed)
 	r.Notes = append(r.Notes, "replayed: the socket has received every reply in its scope whose POST was answered 2xx before its reconnect began and that it had not received before the drop; with none, replayed at hello")
 	return r.complete(ctx)
@@ -242,7 +243,7 @@ func stormResult(w *world, drops []drop, start time.Time) stormStats {
 		for _, n := range w.rp.ok {
 			t := w.rp.ticket[n]
 			inScope := s.who.admin() || int(t) == s.i-len(w.adminSocks)
-			if inScope && end[n].Before(d.at) && !before[makeKey(kindReply, n)] {
+			if inScope && end[n].Before(d.at) && !before[ledger.Key(ledger.KindReply, n)] {
 				due = append(due, n)
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"math/rand/v2"
 	"time"
 )
@@ -83,12 +84,12 @@ func (w *world) check(r *report, socks []*socket) {
 		all = append(all, ticketKeys(i)...)
 	}
 	for _, n := range w.rp.ok {
-		k := makeKey(kindReply, n)
+		k := ledger.Key(ledger.KindReply, n)
 		all = append(all, k)
 		okByTicket[w.rp.ticket[n]] = append(okByTicket[w.rp.ticket[n]], k)
 	}
 	maybe := func(k int64) bool { return w.rp.maybe(k) || w.tk.uncertain[k] }
-	ledger(r, socks, func(s *socket) []int64 {
+	checkLedger(r, socks, func(s *socket) []int64 {
 		if s.who.admin() {
 			return all
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"net/http"
 	"strconv"
 	"sync"
@@ -72,10 +73,10 @@ type socket struct {
 	pongs     atomic.Int64
 	done      chan struct{}
 
-	got        []recv   // recorded events, in arrival order
-	arrived    []int64  // with rx.stamp: unix nanoseconds each of got arrived
-	helloLast  int64    // hello's lastEventId: the newest id of the log at connect
-	lat        []sample // this run's replies
+	got        []ledger.Recv // recorded events, in arrival order
+	arrived    []int64       // with rx.stamp: unix nanoseconds each of got arrived
+	helloLast  int64         // hello's lastEventId: the newest id of the log at connect
+	lat        []sample      // this run's replies
 	presence   int
 	errs       int
 	resets     int
@@ -149,18 +150,18 @@ func (s *socket) handle(b []byte, at time.Time) {
 	if f.id == 0 {
 		return
 	}
-	s.got = append(s.got, recv{ID: f.id, Key: f.key})
+	s.got = append(s.got, ledger.Recv{ID: f.id, Key: f.key})
 	if rx.stamp {
 		s.arrived = append(s.arrived, at.UnixNano())
 		rx.lastEvent.Store(at.UnixNano())
 	}
-	if k := keyKind(f.key); k == kindCreated || k == kindFirst {
+	if k := ledger.KindOf(f.key); k == ledger.KindCreated || k == ledger.KindFirst {
 		rx.setup.Add(1)
 	}
-	if keyKind(f.key) == kindReply {
+	if ledger.KindOf(f.key) == ledger.KindReply {
 		rx.replies.Add(1)
 		rx.lastReply.Store(at.UnixNano())
-		if n := keyN(f.key); n < len(rx.sent) {
+		if n := ledger.NumOf(f.key); n < len(rx.sent) {
 			if t0 := rx.sent[n].Load(); t0 != 0 {
 				s.lat = append(s.lat, sample{n: int32(n), d: at.Sub(time.Unix(0, t0))})
 			}

@@ -1,16 +1,18 @@
-package main
+// Package ledger checks what every socket of a run received against what it
+// should have: the keys of the events the run caused, or the server's event log.
+package ledger
 
 import "fmt"
 
-// recv is one recorded event as a socket received it: its event id and, when this
+// Recv is one recorded event as a socket received it: its event id and, when this
 // run caused it, its key (0 otherwise).
-type recv struct {
+type Recv struct {
 	ID  int64
 	Key int64
 }
 
-// tally is the ledger check of one socket, or of many added up.
-type tally struct {
+// Tally is the ledger check of one socket, or of many added up.
+type Tally struct {
 	Sockets    int `json:"sockets"`
 	Expected   int `json:"expected"`   // events of this run the sockets should have got
 	Received   int `json:"received"`   // events with an id they did get (this run's or not)
@@ -21,7 +23,7 @@ type tally struct {
 	Foreign    int `json:"foreign"`    // events not caused by this run (other users, other tools): checked for order only
 }
 
-func (t *tally) add(o tally) {
+func (t *Tally) Add(o Tally) {
 	t.Sockets += o.Sockets
 	t.Expected += o.Expected
 	t.Received += o.Received
@@ -32,23 +34,23 @@ func (t *tally) add(o tally) {
 	t.Foreign += o.Foreign
 }
 
-// clean is the pass condition: nothing missing, twice, out of order or out of scope.
-func (t tally) clean() bool {
+// Clean is the pass condition: nothing missing, twice, out of order or out of scope.
+func (t Tally) Clean() bool {
 	return t.Missing == 0 && t.Duplicated == 0 && t.OutOfOrder == 0 && t.Unexpected == 0
 }
 
-func (t tally) String() string {
+func (t Tally) String() string {
 	return fmt.Sprintf("expected %d, missing %d, duplicated %d, out of order %d, unexpected %d",
 		t.Expected, t.Missing, t.Duplicated, t.OutOfOrder, t.Unexpected)
 }
 
-// checkLedger compares what one socket received (in arrival order) with the events
+// Check compares what one socket received (in arrival order) with the events
 // of this run it should have received. maybe reports keys whose write had no clear
 // outcome (a timeout): they may or may not arrive, and count neither as missing nor
 // as unexpected. A received entry counts at most once: as a duplicate, else as out
 // of order.
-func checkLedger(expected []int64, maybe func(int64) bool, got []recv) tally {
-	t := tally{Sockets: 1, Expected: len(expected), Received: len(got)}
+func Check(expected []int64, maybe func(int64) bool, got []Recv) Tally {
+	t := Tally{Sockets: 1, Expected: len(expected), Received: len(got)}
 	want := make(map[int64]bool, len(expected))
 	for _, k := range expected {
 		want[k] = true
