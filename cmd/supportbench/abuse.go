@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // attackNames are the abuse scenario's attacks, in their default order: metrics
@@ -36,7 +38,7 @@ type abuseFlags struct {
 	setupRetries       int
 }
 
-func abuseCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func abuseCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("abuse", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := abuseFlags{setupRetries: 20, maxGoodInFlight: 200, backoff429: 50 * time.Millisecond}
@@ -67,7 +69,7 @@ func abuseCmd(ctx context.Context, args []string, getenv func(string) string) (*
 	if err := f.validate(); err != nil {
 		return nil, nil, err
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runAbuse(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runAbuse(ctx, e, f) })
 }
 
 // parseAttacks reads -attacks: known names, no repeats, at least one.
@@ -118,23 +120,23 @@ func (f abuseFlags) validate() error {
 	return nil
 }
 
-func runAbuse(ctx context.Context, e *env, f abuseFlags) (*report, error) {
+func runAbuse(ctx context.Context, e *env, f abuseFlags) (*report.Report, error) {
 	r := newReport(e, "abuse")
-	r.Params.add("phase", f.phase.String())
-	r.Params.add("rate", f.rate)
-	r.Params.add("attacks", strings.Join(f.attacks, ","))
-	r.Params.add("bigData", fmt.Sprintf("%d tickets × %d threads × %d chars", f.bigTickets, f.bigThreads, f.bigChars))
-	r.Params.add("strict", f.strict)
+	r.Params.Add("phase", f.phase.String())
+	r.Params.Add("rate", f.rate)
+	r.Params.Add("attacks", strings.Join(f.attacks, ","))
+	r.Params.Add("bigData", fmt.Sprintf("%d tickets × %d threads × %d chars", f.bigTickets, f.bigThreads, f.bigChars))
+	r.Params.Add("strict", f.strict)
 	if len(e.targets) > 1 {
 		r.Notes = append(r.Notes, "abuse drives the first -url only")
 	}
 
 	w, err := setupAbuse(ctx, e, f, r)
 	if err != nil {
-		r.finish()
+		r.Finish()
 		return r, err
 	}
-	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	r.BeginMeasure(e.scrapeAll(ctx, "measure start"))
 	phases := []phaseResult{runPhase(ctx, e, f, w, nil, 0)}
 	for i, name := range f.attacks {
 		if ctx.Err() != nil {
@@ -143,24 +145,24 @@ func runAbuse(ctx context.Context, e *env, f abuseFlags) (*report, error) {
 		sleepCtx(ctx, f.gap)
 		phases = append(phases, runPhase(ctx, e, f, w, newAttack(name, e, f, w), i+1))
 	}
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+	r.EndMeasure(e.scrapeAll(ctx, "measure end"))
 	e.rest.CloseIdleConnections()
 
 	for _, p := range phases {
-		r.Figures.add(p.Name+" well-behaved", p.Good)
+		r.Figures.Add(p.Name+" well-behaved", p.Good)
 		if p.Attacker != nil {
-			r.Figures.add(p.Name+" attacker", p.Attacker)
+			r.Figures.Add(p.Name+" attacker", p.Attacker)
 		}
-		r.Figures.add(p.Name+" server", p.Server)
+		r.Figures.Add(p.Name+" server", p.Server)
 	}
 	bars := judge(phases)
 	met := true
 	for _, b := range bars {
-		r.Figures.add("bar: "+b.Name, b)
+		r.Figures.Add("bar: "+b.Name, b)
 		met = met && b.Met
 	}
 	r.Notes = append(r.Notes, "RSS in MB (10^6 bytes), peak of /metrics reads every "+f.sample.String()+"; series: supportd_ samples in /metrics",
 		"the verdict line below is the bars' (with -strict, a missed bar fails the run); there are no sockets to check")
 	r.Pass = met || !f.strict
-	return r.complete(ctx)
+	return r.Complete(ctx)
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // attack is one abuse: warmUp (optional) runs before the phase is measured, run
@@ -56,14 +58,14 @@ func (t *attackTally) count(key string, took time.Duration) {
 type attackerRow struct {
 	Answers map[string]int `json:"answers"`
 	PerSec  float64        `json:"perSecond"`
-	Ms      dist           `json:"ms"`
+	Ms      report.Dist    `json:"ms"`
 	MB      float64        `json:"mbRead"`
 }
 
 func (t *attackTally) row(span time.Duration) attackerRow {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	r := attackerRow{Answers: t.codes, Ms: distOf(t.took), MB: float64(t.bytes.Load()) / 1e6}
+	r := attackerRow{Answers: t.codes, Ms: report.DistOf(t.took), MB: float64(t.bytes.Load()) / 1e6}
 	n := 0
 	for _, v := range t.codes {
 		n += v
@@ -75,7 +77,7 @@ func (t *attackTally) row(span time.Duration) attackerRow {
 }
 
 func (a attackerRow) String() string {
-	s := fmt.Sprintf("%.1f/s  answers %s", a.PerSec, formatCodes(a.Answers))
+	s := fmt.Sprintf("%.1f/s  answers %s", a.PerSec, report.FormatCodes(a.Answers))
 	if a.Ms.N > 0 {
 		s += fmt.Sprintf("  p50 %.1f  p99 %.1f ms", a.Ms.P50, a.Ms.P99)
 	}

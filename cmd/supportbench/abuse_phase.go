@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // goodTenant is the well-behaved client whose latency the abuse scenario
@@ -36,10 +38,10 @@ func (g *goodTenant) request(n int) (kind, method, path string, body any) {
 
 // goodRow is the well-behaved tenant's figures in one phase.
 type goodRow struct {
-	dist
-	ByKind  map[string]dist `json:"byKind"`
-	Codes   map[string]int  `json:"codes"`
-	Skipped int             `json:"skippedArrivals"`
+	report.Dist
+	ByKind  map[string]report.Dist `json:"byKind"`
+	Codes   map[string]int         `json:"codes"`
+	Skipped int                    `json:"skippedArrivals"`
 }
 
 func (g goodRow) String() string {
@@ -49,7 +51,7 @@ func (g goodRow) String() string {
 			s += fmt.Sprintf("  %s %.1f/%.1f", k, d.P50, d.P99)
 		}
 	}
-	return s + fmt.Sprintf("  answers %s  skipped %d", formatCodes(g.Codes), g.Skipped)
+	return s + fmt.Sprintf("  answers %s  skipped %d", report.FormatCodes(g.Codes), g.Skipped)
 }
 
 // load sends the well-behaved requests from seq0 on at rate for d (an open loop)
@@ -70,9 +72,9 @@ func (g *goodTenant) load(ctx context.Context, e *env, rate float64, d time.Dura
 		byKind[kind] = append(byKind[kind], took)
 		mu.Unlock()
 	})
-	row := goodRow{dist: distOf(all), ByKind: map[string]dist{}, Codes: tally.snapshot(), Skipped: skipped}
+	row := goodRow{Dist: report.DistOf(all), ByKind: map[string]report.Dist{}, Codes: tally.snapshot(), Skipped: skipped}
 	for k, ds := range byKind {
-		row.ByKind[k] = distOf(ds)
+		row.ByKind[k] = report.DistOf(ds)
 	}
 	return row
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // abuseWorld is what the setup created: the well-behaved tenant, the attacking
@@ -135,7 +137,7 @@ func filler(seed uint64, n int) string {
 // words long enough for an index.
 const goodWords = "printer jammed"
 
-func setupAbuse(ctx context.Context, e *env, f abuseFlags, r *report) (*abuseWorld, error) {
+func setupAbuse(ctx context.Context, e *env, f abuseFlags, r *report.Report) (*abuseWorld, error) {
 	prefix := "sb " + e.c.run + " abuse "
 	var ids [3]*identity
 	for i, x := range [3][2]string{{roleClient, "good"}, {roleClient, "attacker"}, {roleAdmin, "agent"}} {
@@ -181,12 +183,12 @@ func setupAbuse(ctx context.Context, e *env, f abuseFlags, r *report) (*abuseWor
 	for _, ids := range threads {
 		w.badThreads = append(w.badThreads, ids...)
 	}
-	r.Setup.add("wellBehavedTickets", f.goodTickets)
-	r.Setup.add("bigTickets", f.bigTickets)
-	r.Setup.add("bigThreads", len(w.badThreads))
-	r.Setup.add("took", time.Since(t0).Round(time.Millisecond).String())
-	r.Setup.add("answers", formatCodes(tally.snapshot()))
-	r.Setup.add("bigListMB", e.bigListSize(ctx, w.bad, f))
+	r.Setup.Add("wellBehavedTickets", f.goodTickets)
+	r.Setup.Add("bigTickets", f.bigTickets)
+	r.Setup.Add("bigThreads", len(w.badThreads))
+	r.Setup.Add("took", time.Since(t0).Round(time.Millisecond).String())
+	r.Setup.Add("answers", report.FormatCodes(tally.snapshot()))
+	r.Setup.Add("bigListMB", e.bigListSize(ctx, w.bad, f))
 	return w, nil
 }
 

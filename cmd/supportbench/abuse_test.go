@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 func TestParseAttacks(t *testing.T) {
@@ -166,13 +168,13 @@ func TestGoodTenantRotatesKindsAndTickets(t *testing.T) {
 }
 
 func TestJudgeBars(t *testing.T) {
-	good := func(p99 float64) goodRow { return goodRow{dist: dist{N: 100, P99: p99}} }
+	good := func(p99 float64) goodRow { return goodRow{Dist: report.Dist{N: 100, P99: p99}} }
 	phases := []phaseResult{
 		{Name: "baseline", Good: good(10), Server: serverRow{RSSPeakMB: 50, Samples: 10}},
 		{Name: "big-list", Good: good(20), Server: serverRow{RSSPeakMB: 199, Samples: 10}},
 		{Name: "search", Good: good(20.5)},
 		{Name: "metrics", Good: good(5), Server: serverRow{SeriesBefore: 40, SeriesWarm: 52, SeriesAfter: 52}},
-		{Name: "seen", Good: goodRow{dist: dist{N: 100, P99: 5}, Skipped: 1}},
+		{Name: "seen", Good: goodRow{Dist: report.Dist{N: 100, P99: 5}, Skipped: 1}},
 	}
 	got := map[string]bool{}
 	for _, b := range judge(phases) {

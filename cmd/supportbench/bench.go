@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // population makes the sockets of a run: one per client (each a distinct client),
@@ -127,9 +129,9 @@ func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity
 
 func (rp *replies) maybe(k int64) bool { return rp.uncertain[k] }
 
-func (rp *replies) stats(planned, sent, skipped int, rate float64, elapsed time.Duration) *writeStats {
-	ws := &writeStats{Planned: planned, Sent: sent, Skipped: skipped, Codes: rp.codes.snapshot(),
-		TargetRate: rate, ElapsedS: elapsed.Seconds(), Post: distOf(rp.posts)}
+func (rp *replies) stats(planned, sent, skipped int, rate float64, elapsed time.Duration) *report.WriteStats {
+	ws := &report.WriteStats{Planned: planned, Sent: sent, Skipped: skipped, Codes: rp.codes.snapshot(),
+		TargetRate: rate, ElapsedS: elapsed.Seconds(), Post: report.DistOf(rp.posts)}
 	// The first arrival is at 0 and the last at about elapsed: sent-1 intervals.
 	if elapsed > 0 && sent > 1 {
 		ws.AchievedRate = float64(sent-1) / elapsed.Seconds()
@@ -152,7 +154,7 @@ func drain(ctx context.Context, e *env, rx *receiver, want int64) time.Duration 
 
 // checkLedger runs the ledger over every open socket; expect returns a socket's
 // expected keys.
-func checkLedger(r *report, socks []*socket, expect func(s *socket) []int64, maybe func(int64) bool) {
+func checkLedger(r *report.Report, socks []*socket, expect func(s *socket) []int64, maybe func(int64) bool) {
 	for _, s := range socks {
 		if !s.opened() {
 			continue
@@ -191,7 +193,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // bounded runs a scenario on a new env within -max-time: whatever happens, it stops
 // by itself (the scenarios stop well before).
-func bounded(ctx context.Context, c *common, run func(context.Context, *env) (*report, error)) (*report, *common, error) {
+func bounded(ctx context.Context, c *common, run func(context.Context, *env) (*report.Report, error)) (*report.Report, *common, error) {
 	e, err := newEnv(c, c.maxTime+10*time.Minute)
 	if err != nil {
 		return nil, nil, err

@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"slices"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 type broadcastFlags struct {
@@ -14,7 +16,7 @@ type broadcastFlags struct {
 	interval                 time.Duration
 }
 
-func broadcastCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func broadcastCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := broadcastFlags{}
@@ -28,19 +30,19 @@ func broadcastCmd(ctx context.Context, args []string, getenv func(string) string
 	if f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.events < 1 || f.interval <= 0 {
 		return nil, nil, fmt.Errorf("broadcast: want -admins ≥ 1, 1 ≤ -per-admin ≤ 20, -events ≥ 1, -interval > 0")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runBroadcast(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runBroadcast(ctx, e, f) })
 }
 
-func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error) {
+func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report, error) {
 	if err := checkSockets(f.admins); err != nil {
 		return nil, err
 	}
 	r := newReport(e, "broadcast")
 	nAgents := ceilDiv(f.admins, f.perAdmin)
-	r.Params.add("admins", f.admins)
-	r.Params.add("agents", nAgents)
-	r.Params.add("events", f.events)
-	r.Params.add("interval", f.interval.String())
+	r.Params.Add("admins", f.admins)
+	r.Params.Add("agents", nAgents)
+	r.Params.Add("events", f.events)
+	r.Params.Add("interval", f.interval.String())
 
 	client, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", 1)
 	if err != nil {
@@ -61,18 +63,18 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 	tk := createTickets(ctx, e, client, 1)
 	setupDue := 2 * int64(countOpen(socks))
 	setupWait := waitSetup(ctx, rx, setupDue, e.c.settle)
-	r.Setup.add("settled", settled.Round(time.Millisecond).String())
-	r.Setup.add("framesBeforeSetup", presenceFrames)
-	r.Setup.add("ticket", formatCodes(tk.codes.snapshot()))
-	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
+	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
+	r.Setup.Add("framesBeforeSetup", presenceFrames)
+	r.Setup.Add("ticket", report.FormatCodes(tk.codes.snapshot()))
+	r.Setup.Add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
 	if tk.ids[0] == "" {
 		e.closeAll(socks)
-		r.finish()
-		return r, fmt.Errorf("broadcast: the ticket could not be created (%s)", formatCodes(tk.codes.snapshot()))
+		r.Finish()
+		return r, fmt.Errorf("broadcast: the ticket could not be created (%s)", report.FormatCodes(tk.codes.snapshot()))
 	}
 
 	rp := newReplies(f.events)
-	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	r.BeginMeasure(e.scrapeAll(ctx, "measure start"))
 	sent, skipped, elapsed := openLoop(ctx, 1/f.interval.Seconds(), f.events, f.events, func(n int) {
 		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[0])
 	})
@@ -82,8 +84,8 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 	e.endAndClose(ctx, r, rx, socks)
 	r.Writes = rp.stats(f.events, sent, skipped, 1/f.interval.Seconds(), elapsed)
 
-	all := distOf(latencies(socks))
-	r.Latency = append(r.Latency, latencyRow{"every (socket, event) pair", all})
+	all := report.DistOf(latencies(socks))
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "every (socket, event) pair", Dist: all})
 	// Per event: the first and the last socket to get it.
 	first := make([]time.Duration, f.events)
 	last := make([]time.Duration, f.events)
@@ -109,15 +111,15 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 		}
 	}
 	for n := range f.events {
-		row := eventRow{N: n, Sockets: count[n], PostMs: ms(rp.took[n]), FirstMs: ms(first[n]), LastMs: ms(last[n])}
+		row := report.EventRow{N: n, Sockets: count[n], PostMs: report.Millis(rp.took[n]), FirstMs: report.Millis(first[n]), LastMs: report.Millis(last[n])}
 		if t0 := rx.sent[n].Load(); t0 != 0 {
 			row.At = time.Unix(0, t0).UTC().Format("15:04:05.000")
 		}
 		r.Events = append(r.Events, row)
 	}
-	lastDist := distOf(slices.Clone(lasts))
-	r.Latency = append(r.Latency, latencyRow{"first socket, per event", distOf(firsts)})
-	r.Latency = append(r.Latency, latencyRow{"last socket, per event", lastDist})
+	lastDist := report.DistOf(slices.Clone(lasts))
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "first socket, per event", Dist: report.DistOf(firsts)})
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "last socket, per event", Dist: lastDist})
 
 	var okKeys []int64
 	for _, n := range rp.ok {
@@ -126,12 +128,12 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report, error
 	expect := append(ticketKeys(0), okKeys...)
 	checkLedger(r, socks, func(*socket) []int64 { return expect }, func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] })
 
-	r.Figures.add("pairs p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
-	r.Figures.add("last socket per event p50 / max ms", fmt.Sprintf("%.2f / %.2f", lastDist.P50, lastDist.Max))
-	r.Figures.add("sockets open", open)
-	r.Figures.add("events ok / reaching every socket", fmt.Sprintf("%d / %d", len(rp.ok), complete))
-	r.Figures.add("deliveries", fmt.Sprintf("%d of %d due", rx.replies.Load(), want))
-	r.Figures.add("write errors", failures(r.Writes.Codes))
-	r.Figures.add("drain after last event", drained.Round(time.Millisecond).String())
-	return r.complete(ctx)
+	r.Figures.Add("pairs p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
+	r.Figures.Add("last socket per event p50 / max ms", fmt.Sprintf("%.2f / %.2f", lastDist.P50, lastDist.Max))
+	r.Figures.Add("sockets open", open)
+	r.Figures.Add("events ok / reaching every socket", fmt.Sprintf("%d / %d", len(rp.ok), complete))
+	r.Figures.Add("deliveries", fmt.Sprintf("%d of %d due", rx.replies.Load(), want))
+	r.Figures.Add("write errors", report.Failures(r.Writes.Codes))
+	r.Figures.Add("drain after last event", drained.Round(time.Millisecond).String())
+	return r.Complete(ctx)
 }

@@ -11,13 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // common are the flags every scenario takes.
@@ -71,8 +71,8 @@ type env struct {
 	closing atomic.Bool  // set once the tool starts closing its own sockets
 
 	dialTCP func(ctx context.Context, network, addr string) (net.Conn, error)
-	poll    *poller  // the epoll reader's, with -reader epoll
-	prof    *profile // -cpuprofile
+	poll    *poller         // the epoll reader's, with -reader epoll
+	prof    *report.Profile // -cpuprofile
 }
 
 // needGoReader refuses -reader epoll for a scenario whose sockets write, pause or
@@ -86,7 +86,7 @@ func (c *common) needGoReader(scenario string) error {
 
 // close stops what the env runs besides the scenario.
 func (e *env) close() {
-	e.prof.stop()
+	e.prof.Stop()
 	if e.poll != nil {
 		e.poll.close()
 	}
@@ -137,7 +137,7 @@ func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
 	}
 	e.mint = m
 	if c.cpuProfile != "" {
-		if e.prof, err = openProfile(c.cpuProfile); err != nil {
+		if e.prof, err = report.OpenProfile(c.cpuProfile); err != nil {
 			return nil, err
 		}
 	}
@@ -242,51 +242,7 @@ func checkSockets(n int) error {
 	return nil
 }
 
-// cpuTimes is the tool's own CPU use.
-type cpuTimes struct {
-	User, Sys time.Duration
-	MaxRSS    int64 // bytes
-}
-
-func cpuNow() cpuTimes {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return cpuTimes{}
-	}
-	return cpuTimes{
-		User:   time.Duration(ru.Utime.Nano()),
-		Sys:    time.Duration(ru.Stime.Nano()),
-		MaxRSS: ru.Maxrss * 1024, // KiB on Linux
-	}
-}
-
-// machineBusy reads the whole machine's busy CPU time from /proc/stat (Linux; 0
-// elsewhere): with the targets on loopback, it shows what PostgreSQL, Redis and
-// any other process took next to the tool and the server.
-func machineBusy() time.Duration {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 5 || f[0] != "cpu" {
-		return 0
-	}
-	var busy int64
-	for i, x := range f[1:] {
-		n, err := strconv.ParseInt(x, 10, 64)
-		if err != nil {
-			return 0
-		}
-		if i == 3 || i == 4 || i >= 8 { // idle, iowait; guest time is already in user
-			continue
-		}
-		busy += n
-	}
-	return time.Duration(busy) * time.Second / 100 // USER_HZ
-}
-
-func (c cpuTimes) sub(o cpuTimes) cpuTimes {
-	return cpuTimes{User: c.User - o.User, Sys: c.Sys - o.Sys, MaxRSS: c.MaxRSS}
+// newReport starts the report of a run of scenario on e.
+func newReport(e *env, scenario string) *report.Report {
+	return report.New(scenario, e.c.run, e.targets, allLoopbackV4(e.targets), e.prof)
 }

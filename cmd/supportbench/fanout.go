@@ -4,8 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // tickets are the tickets the tool created in its setup: ticket i belongs to
@@ -64,7 +66,7 @@ type fanoutFlags struct {
 	faults                             []faultStep
 }
 
-func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := fanoutFlags{}
@@ -94,22 +96,22 @@ func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (
 	if f.tickets == 0 {
 		f.tickets = f.clients
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runFanout(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runFanout(ctx, e, f) })
 }
 
-func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
+func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report.Report, error) {
 	if err := checkSockets(f.clients + f.admins); err != nil {
 		return nil, err
 	}
 	r := newReport(e, "fanout")
 	total := int(f.rate * f.duration.Seconds())
-	r.Params.add("clients", f.clients)
-	r.Params.add("admins", f.admins)
-	r.Params.add("perAdmin", f.perAdmin)
-	r.Params.add("tickets", f.tickets)
-	r.Params.add("rate", f.rate)
-	r.Params.add("duration", f.duration.String())
-	r.Params.add("writes", total)
+	r.Params.Add("clients", f.clients)
+	r.Params.Add("admins", f.admins)
+	r.Params.Add("perAdmin", f.perAdmin)
+	r.Params.Add("tickets", f.tickets)
+	r.Params.Add("rate", f.rate)
+	r.Params.Add("duration", f.duration.String())
+	r.Params.Add("writes", total)
 
 	w, err := newWorld(e, f.clients, f.admins, f.perAdmin, total)
 	if err != nil {
@@ -119,18 +121,18 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	settled := e.connectSettled(ctx, r, rx, socks, 30*time.Second)
-	r.Setup.add("settled", settled.Round(time.Millisecond).String())
+	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
 	if err := w.setup(ctx, e, r, f.tickets); err != nil {
 		e.closeAll(socks)
 		r.Notes = append(r.Notes, "no ticket could be created: nothing to reply to")
-		r.finish()
+		r.Finish()
 		return r, fmt.Errorf("fanout: %w", err)
 	}
 	tk := w.tk
 
 	// The measured phase: replies at the rate, each to a random ticket.
-	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
-	faultsDone := runFaults(ctx, r, f.faults, r.measure[0])
+	r.BeginMeasure(e.scrapeAll(ctx, "measure start"))
+	faultsDone := runFaults(ctx, r, f.faults, r.MeasureStart())
 	sent, skipped, elapsed := openLoop(ctx, f.rate, total, f.maxInFlight, func(n int) {
 		rp.post(ctx, e, rx, agents[n%len(agents)], n, tk.ids[rp.ticket[n]])
 	})
@@ -152,45 +154,45 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report, error) {
 	r.Writes = rp.stats(total, sent, skipped, f.rate, elapsed)
 
 	// Latency: on the ticket's client socket, on one agent's socket, on all of them.
-	cl := distOf(latencies(clientSocks))
-	r.Latency = append(r.Latency, latencyRow{"client socket (own ticket)", cl})
-	var ad dist
+	cl := report.DistOf(latencies(clientSocks))
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "client socket (own ticket)", Dist: cl})
+	var ad report.Dist
 	if len(adminSocks) > 0 {
-		r.Latency = append(r.Latency, latencyRow{"one agent socket", distOf(latencies(adminSocks[:1]))})
-		ad = distOf(latencies(adminSocks))
-		r.Latency = append(r.Latency, latencyRow{"every agent socket", ad})
+		r.Latency = append(r.Latency, report.LatencyRow{Name: "one agent socket", Dist: report.DistOf(latencies(adminSocks[:1]))})
+		ad = report.DistOf(latencies(adminSocks))
+		r.Latency = append(r.Latency, report.LatencyRow{Name: "every agent socket", Dist: ad})
 	}
 
-	r.Timeline = timeline(rx, rp, clientSocks, r.measure[0])
+	r.Timeline = timeline(rx, rp, clientSocks, r.MeasureStart())
 	if f.window != nil {
-		byInstance(r, e, rx, socks, r.measure[0], f.window)
+		byInstance(r, e, rx, socks, r.MeasureStart(), f.window)
 	}
 
 	got := rx.replies.Load()
-	span := time.Duration(rx.lastReply.Load()-r.measure[0].UnixNano()) * time.Nanosecond
+	span := time.Duration(rx.lastReply.Load()-r.MeasureStart().UnixNano()) * time.Nanosecond
 	if rx.lastReply.Load() == 0 {
 		span = 0
 	}
 	w.check(r, socks)
 
-	r.Figures.add("client socket p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", cl.P50, cl.P99, cl.Max))
+	r.Figures.Add("client socket p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", cl.P50, cl.P99, cl.Max))
 	if ad.N > 0 {
-		r.Figures.add("agent sockets p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", ad.P50, ad.P99, ad.Max))
+		r.Figures.Add("agent sockets p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", ad.P50, ad.P99, ad.Max))
 	}
-	r.Figures.add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(rp.ok), r.Writes.AchievedRate))
-	r.Figures.add("deliveries", fmt.Sprintf("%d of %d due", got, want))
+	r.Figures.Add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(rp.ok), r.Writes.AchievedRate))
+	r.Figures.Add("deliveries", fmt.Sprintf("%d of %d due", got, want))
 	if span > 0 {
-		r.Figures.add("deliveries/s", float64(got)/span.Seconds())
+		r.Figures.Add("deliveries/s", float64(got)/span.Seconds())
 	}
-	r.Figures.add("write errors", failures(r.Writes.Codes))
-	r.Figures.add("drain after last write", drained.Round(time.Millisecond).String())
-	r.Figures.add("seed", e.c.seed)
-	return r.complete(ctx)
+	r.Figures.Add("write errors", report.Failures(r.Writes.Codes))
+	r.Figures.Add("drain after last write", drained.Round(time.Millisecond).String())
+	r.Figures.Add("seed", e.c.seed)
+	return r.Complete(ctx)
 }
 
 // timeline buckets the deliveries on some sockets by the second of the run in
 // which their POST started: a stall shows as one bad second, not as a p99.
-func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []secondRow {
+func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []report.SecondRow {
 	var buckets, posts [][]time.Duration
 	sec := func(n int) int { return int(time.Duration(rx.sent[n].Load() - start.UnixNano()).Seconds()) }
 	for n, d := range rp.took {
@@ -214,11 +216,11 @@ func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []sec
 			buckets[sec] = append(buckets[sec], x.d)
 		}
 	}
-	out := make([]secondRow, len(buckets))
+	out := make([]report.SecondRow, len(buckets))
 	for i, b := range buckets {
-		out[i] = secondRow{Second: i, dist: distOf(b)}
+		out[i] = report.SecondRow{Second: i, Dist: report.DistOf(b)}
 		if i < len(posts) {
-			p := distOf(posts[i])
+			p := report.DistOf(posts[i])
 			out[i].PostP99, out[i].PostMax = p.P99, p.Max
 		}
 	}

@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"strconv"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 )
 
 // frameType is the type of a server frame, as far as the tool cares.

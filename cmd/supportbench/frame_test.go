@@ -1,6 +1,7 @@
 package main
 
 import "github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+
 import "testing"
 
 func TestParseFrame(t *testing.T) {

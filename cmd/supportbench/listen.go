@@ -6,12 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // listen is the second process of a run that one process cannot hold: it opens
@@ -26,7 +27,7 @@ type listenFlags struct {
 	duration, idle            time.Duration
 }
 
-func listenCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func listenCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := listenFlags{}
@@ -44,22 +45,22 @@ func listenCmd(ctx context.Context, args []string, getenv func(string) string) (
 	if f.clients > 0 && c.run == "" {
 		return nil, nil, errors.New("listen: -run is needed with -clients: the run id of the process that writes to those clients' tickets")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runListen(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runListen(ctx, e, f) })
 }
 
-func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
+func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, error) {
 	n := f.clients + f.admins
 	if err := checkSockets(n + 1); err != nil {
 		return nil, err
 	}
 	r := newReport(e, "listen")
-	r.latencyFrom = `the event's "at"`
-	r.foreignAre = "before the socket's hello, after the log's end or of a deleted ticket"
-	r.Params.add("clients", f.clients)
-	r.Params.add("admins", f.admins)
-	r.Params.add("agents", ceilDiv(f.admins, f.perAdmin))
-	r.Params.add("duration", f.duration.String())
-	r.Params.add("idle", f.idle.String())
+	r.LatencyFrom = `the event's "at"`
+	r.ForeignAre = "before the socket's hello, after the log's end or of a deleted ticket"
+	r.Params.Add("clients", f.clients)
+	r.Params.Add("admins", f.admins)
+	r.Params.Add("agents", ceilDiv(f.admins, f.perAdmin))
+	r.Params.Add("duration", f.duration.String())
+	r.Params.Add("idle", f.idle.String())
 
 	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
 	if err != nil {
@@ -82,11 +83,11 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
-	r.Setup.add("settled", settled.Round(time.Millisecond).String())
+	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
 
-	r.beginMeasure(e.scrapeAll(ctx, "listening"))
+	r.BeginMeasure(e.scrapeAll(ctx, "listening"))
 	listened, why := listenUntil(ctx, rx, f.duration, f.idle)
-	r.endMeasure(e.scrapeAll(ctx, "end"))
+	r.EndMeasure(e.scrapeAll(ctx, "end"))
 
 	from := int64(-1)
 	for _, s := range socks {
@@ -97,21 +98,21 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 	if from < 0 {
 		e.closeAll(socks)
 		r.Notes = append(r.Notes, "no socket got its hello: nothing to check")
-		return r.complete(ctx)
+		return r.Complete(ctx)
 	}
 	// The log is read while the sockets are still open, then they are given time
 	// for what was already committed: every event the log holds was committed
 	// before its replay began, so it is due on every socket in its scope.
 	lg, logErr := e.readLog(ctx, reader, from)
 	drained := settle(ctx, rx, time.Second, e.c.drain)
-	r.Setup.add("drainAfterLog", drained.Round(time.Millisecond).String())
+	r.Setup.Add("drainAfterLog", drained.Round(time.Millisecond).String())
 	e.closeAll(socks)
 	fc := countFrames(rx, socks)
 	r.Frames = &fc
 	if logErr != nil {
 		r.Notes = append(r.Notes, "reading the event log back failed: "+logErr.Error())
 		r.Pass = false
-		return r.complete(ctx)
+		return r.Complete(ctx)
 	}
 	owners, unknown := e.ticketOwners(ctx, reader, lg)
 
@@ -142,26 +143,26 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report, error) {
 		}
 	}
 	r.Pass = r.Ledger.Clean()
-	r.Latency = []latencyRow{
-		{Name: "every (socket, event) pair", dist: distOf(all)},
-		{Name: "client sockets", dist: distOf(ofClients)},
-		{Name: "agent sockets", dist: distOf(ofAgents)},
+	r.Latency = []report.LatencyRow{
+		{Name: "every (socket, event) pair", Dist: report.DistOf(all)},
+		{Name: "client sockets", Dist: report.DistOf(ofClients)},
+		{Name: "agent sockets", Dist: report.DistOf(ofAgents)},
 	}
 	for _, typ := range []string{"ticket.created", "thread.added", "counts", "ticket.status", "ticket.updated", "threads.seen", "ticket.deleted"} {
 		if ds := byType[typ]; len(ds) > 0 {
-			r.Latency = append(r.Latency, latencyRow{Name: typ, dist: distOf(ds)})
+			r.Latency = append(r.Latency, report.LatencyRow{Name: typ, Dist: report.DistOf(ds)})
 		}
 	}
-	r.Figures.add("sockets open", countOpen(socks))
-	r.Figures.add("listened", fmt.Sprintf("%s (%s)", listened.Round(time.Millisecond), why))
-	r.Figures.add("log window (ids)", fmt.Sprintf("%d … %d: %d events", from+1, lg.Last, len(lg.Events)))
-	r.Figures.add("tickets of unknown client", unknown)
-	r.Figures.add("deliveries checked", len(all))
+	r.Figures.Add("sockets open", countOpen(socks))
+	r.Figures.Add("listened", fmt.Sprintf("%s (%s)", listened.Round(time.Millisecond), why))
+	r.Figures.Add("log window (ids)", fmt.Sprintf("%d … %d: %d events", from+1, lg.Last, len(lg.Events)))
+	r.Figures.Add("tickets of unknown client", unknown)
+	r.Figures.Add("deliveries checked", len(all))
 	if listened > 0 {
-		r.Figures.add("deliveries/s", float64(len(all))/listened.Seconds())
+		r.Figures.Add("deliveries/s", float64(len(all))/listened.Seconds())
 	}
 	r.Notes = append(r.Notes, `latency is from the event's "at" (the write's time, in milliseconds, taken before its commit) to the frame's arrival`)
-	return r.complete(ctx)
+	return r.Complete(ctx)
 }
 
 // listenUntil waits until max has passed, or until events have arrived and none

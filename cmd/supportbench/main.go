@@ -21,12 +21,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // scenario is a subcommand: it parses its flags, runs, and returns its report.
 type scenario struct {
 	name, summary string
-	run           func(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error)
+	run           func(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error)
 }
 
 // scenarios lists the subcommands.
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 2
 		}
 		if r != nil {
-			if werr := r.write(stdout, c.json); werr != nil {
+			if werr := r.Write(stdout, c.json); werr != nil {
 				fmt.Fprintln(stderr, "supportbench:", werr)
 			}
 			if c.jsonOut != "" {
@@ -97,12 +99,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 2
 }
 
-func writeJSONFile(path string, r *report) error {
+func writeJSONFile(path string, r *report.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := r.write(f, true); err != nil {
+	if err := r.Write(f, true); err != nil {
 		f.Close()
 		return err
 	}

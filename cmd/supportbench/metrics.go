@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // scraped are the server figures read from /metrics (Prometheus text format); labelled series
@@ -30,19 +32,8 @@ func scraped() []string {
 	}
 }
 
-// serverSample is one read of one instance's /metrics.
-type serverSample struct {
-	Target string             `json:"target"`
-	Point  string             `json:"point"` // when in the run it was taken
-	At     time.Time          `json:"at"`
-	Values map[string]float64 `json:"values"`
-	Err    string             `json:"error,omitempty"`
-}
-
-func (s serverSample) v(name string) float64 { return s.Values[name] }
-
-func (e *env) scrape(ctx context.Context, target int, point string) serverSample {
-	smp := serverSample{Target: e.targets[target].Host, Point: point, At: time.Now(), Values: map[string]float64{}}
+func (e *env) scrape(ctx context.Context, target int, point string) report.ServerSample {
+	smp := report.ServerSample{Target: e.targets[target].Host, Point: point, At: time.Now(), Values: map[string]float64{}}
 	// Read even when the run was interrupted: the figures of what happened still count.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -59,8 +50,8 @@ func (e *env) scrape(ctx context.Context, target int, point string) serverSample
 }
 
 // scrapeAll reads every instance's /metrics.
-func (e *env) scrapeAll(ctx context.Context, point string) []serverSample {
-	out := make([]serverSample, len(e.targets))
+func (e *env) scrapeAll(ctx context.Context, point string) []report.ServerSample {
+	out := make([]report.ServerSample, len(e.targets))
 	for t := range e.targets {
 		out[t] = e.scrape(ctx, t, point)
 	}

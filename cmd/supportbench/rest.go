@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sort"
 	"strconv"
 	"sync"
 )
@@ -46,36 +45,6 @@ func (c *codes) snapshot() map[string]int {
 		out[k] = v
 	}
 	return out
-}
-
-// failures counts answers that are not 2xx.
-func failures(m map[string]int) int {
-	n := 0
-	for k, v := range m {
-		if len(k) != 3 || k[0] != '2' {
-			n += v
-		}
-	}
-	return n
-}
-
-func formatCodes(m map[string]int) string {
-	if len(m) == 0 {
-		return "-"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b bytes.Buffer
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		fmt.Fprintf(&b, "%s:%d", k, m[k])
-	}
-	return b.String()
 }
 
 // call is one REST request as who; it returns the status and body. Only 2xx

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // restOp is one kind of REST request of the rest scenario.
@@ -100,15 +102,15 @@ type restRow struct {
 
 func (r restRow) String() string {
 	return fmt.Sprintf("n %d  %.1f/s  p50 %.2f  p95 %.2f  p99 %.2f  max %.2f ms  answers %s",
-		r.N, r.PerSec, r.P50, r.P95, r.P99, r.Max, formatCodes(r.Codes))
+		r.N, r.PerSec, r.P50, r.P95, r.P99, r.Max, report.FormatCodes(r.Codes))
 }
 
 // rowOf summarises round trips over a span of wall time.
 func rowOf(took []time.Duration, c map[string]int, span time.Duration) restRow {
-	d := distOf(took) // sorts took
-	row := restRow{N: d.N, P50: d.P50, P99: d.P99, Max: d.Max, Mean: d.Mean, Errors: failures(c), Codes: c}
+	d := report.DistOf(took) // sorts took
+	row := restRow{N: d.N, P50: d.P50, P99: d.P99, Max: d.Max, Mean: d.Mean, Errors: report.Failures(c), Codes: c}
 	if len(took) > 0 {
-		row.P95 = quantile(took, 0.95)
+		row.P95 = report.Quantile(took, 0.95)
 	}
 	if span > 0 {
 		row.PerSec = float64(d.N) / span.Seconds()
@@ -126,7 +128,7 @@ type restFlags struct {
 	adminShare                 float64
 }
 
-func restCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func restCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("rest", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := restFlags{}
@@ -146,25 +148,25 @@ func restCmd(ctx context.Context, args []string, getenv func(string) string) (*r
 		f.clients < 1 || f.perClient < 1 || f.admins < 0 || f.adminShare < 0 || f.adminShare > 1 {
 		return nil, nil, fmt.Errorf("rest: want -mode read|write|mix, -concurrency ≥ 1, -rate ≥ 0, -duration > 0, -max-in-flight ≥ 1, -clients ≥ 1, -tickets-per-client ≥ 1, -admins ≥ 0, 0 ≤ -admin-share ≤ 1")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runRest(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runRest(ctx, e, f) })
 }
 
-func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
+func runRest(ctx context.Context, e *env, f restFlags) (*report.Report, error) {
 	r := newReport(e, "rest")
-	r.Params.add("mode", f.mode)
+	r.Params.Add("mode", f.mode)
 	if f.rate > 0 {
-		r.Params.add("loop", "open")
-		r.Params.add("rate", f.rate)
-		r.Params.add("maxInFlight", f.maxInFlight)
+		r.Params.Add("loop", "open")
+		r.Params.Add("rate", f.rate)
+		r.Params.Add("maxInFlight", f.maxInFlight)
 	} else {
-		r.Params.add("loop", "closed")
-		r.Params.add("concurrency", f.concurrency)
+		r.Params.Add("loop", "closed")
+		r.Params.Add("concurrency", f.concurrency)
 	}
-	r.Params.add("duration", f.duration.String())
-	r.Params.add("clients", f.clients)
-	r.Params.add("ticketsPerClient", f.perClient)
-	r.Params.add("admins", f.admins)
-	r.Params.add("adminShare", f.adminShare)
+	r.Params.Add("duration", f.duration.String())
+	r.Params.Add("clients", f.clients)
+	r.Params.Add("ticketsPerClient", f.perClient)
+	r.Params.Add("admins", f.admins)
+	r.Params.Add("adminShare", f.adminShare)
 
 	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
 	if err != nil {
@@ -184,12 +186,12 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 		title := fmt.Sprintf("sb %s rest ticket %d", e.c.run, i)
 		ids[i], _ = e.insertTicket(ctx, clients[i/f.perClient], title, "supportbench rest: first message", &setupCodes)
 	})
-	r.Setup.add("tickets", nt)
-	r.Setup.add("ticketsIn", time.Since(t0).Round(time.Millisecond).String())
-	r.Setup.add("answers", formatCodes(setupCodes.snapshot()))
+	r.Setup.Add("tickets", nt)
+	r.Setup.Add("ticketsIn", time.Since(t0).Round(time.Millisecond).String())
+	r.Setup.Add("answers", report.FormatCodes(setupCodes.snapshot()))
 	if slices.Contains(ids, "") {
-		r.finish()
-		return r, fmt.Errorf("rest: setup: not every ticket could be created (%s)", formatCodes(setupCodes.snapshot()))
+		r.Finish()
+		return r, fmt.Errorf("rest: setup: not every ticket could be created (%s)", report.FormatCodes(setupCodes.snapshot()))
 	}
 
 	seed := e.c.seed
@@ -247,7 +249,7 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 	}
 
 	// The measured phase.
-	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	r.BeginMeasure(e.scrapeAll(ctx, "measure start"))
 	start := time.Now()
 	var sent, skipped int
 	if f.rate > 0 {
@@ -268,7 +270,7 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 		sent = int(next.Load())
 	}
 	span := time.Since(start)
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+	r.EndMeasure(e.scrapeAll(ctx, "measure end"))
 	e.rest.CloseIdleConnections()
 
 	all := map[string]int{}
@@ -280,7 +282,7 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 			continue
 		}
 		row := rowOf(st.took, c, span)
-		r.Figures.add(restOp(op).String(), row)
+		r.Figures.Add(restOp(op).String(), row)
 		for k, v := range c {
 			all[k] += v
 		}
@@ -290,22 +292,22 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report, error) {
 			reads += row.N
 		}
 	}
-	errs := failures(all)
-	r.Figures.add("requests", sent)
-	r.Figures.add("req/s", float64(reads+writes)/span.Seconds())
-	r.Figures.add("reads/s", float64(reads)/span.Seconds())
-	r.Figures.add("writes/s", float64(writes)/span.Seconds())
+	errs := report.Failures(all)
+	r.Figures.Add("requests", sent)
+	r.Figures.Add("req/s", float64(reads+writes)/span.Seconds())
+	r.Figures.Add("reads/s", float64(reads)/span.Seconds())
+	r.Figures.Add("writes/s", float64(writes)/span.Seconds())
 	if f.rate > 0 {
-		r.Figures.add("skipped arrivals", skipped)
+		r.Figures.Add("skipped arrivals", skipped)
 	}
-	r.Figures.add("answers", all)
-	r.Figures.add("errors (not 2xx)", errs)
-	r.Figures.add("seed", seed)
+	r.Figures.Add("answers", all)
+	r.Figures.Add("errors (not 2xx)", errs)
+	r.Figures.Add("seed", seed)
 	r.Notes = append(r.Notes, "REST-only load has no socket ledger: the verdict is no answer other than 2xx"+
 		map[bool]string{true: " and no skipped arrival", false: ""}[f.rate > 0])
 	for _, x := range examples {
 		r.Notes = append(r.Notes, "error: "+x)
 	}
 	r.Pass = errs == 0 && skipped == 0 && reads+writes > 0
-	return r.complete(ctx)
+	return r.Complete(ctx)
 }

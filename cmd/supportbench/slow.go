@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 type slowFlags struct {
@@ -20,7 +22,7 @@ type slowFlags struct {
 	duration, watch                    time.Duration
 }
 
-func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("slow", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := slowFlags{}
@@ -43,7 +45,7 @@ func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*r
 	if err != nil || f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.rate <= 0 || f.duration <= 0 || f.payload < 0 || f.payload > 9900 || f.watch <= 0 || k >= n {
 		return nil, nil, errors.New("slow: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -slow a share or count below the sockets, -rate > 0, -duration > 0, 0 ≤ -payload ≤ 9900, -watch > 0")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runSlow(ctx, e, f, k) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runSlow(ctx, e, f, k) })
 }
 
 // parseShare reads "1%" (of n, rounded) or a count.
@@ -62,15 +64,15 @@ func parseShare(s string, n int) (int, error) {
 	return x, nil
 }
 
-func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
+func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report.Report, error) {
 	if err := checkSockets(f.clients + f.admins); err != nil {
 		return nil, err
 	}
 	r := newReport(e, "slow")
 	total := int(f.rate * f.duration.Seconds())
-	for _, p := range []kv{{"clients", f.clients}, {"admins", f.admins}, {"slow", k}, {"rate", f.rate},
-		{"duration", f.duration.String()}, {"writes", total}, {"payload", f.payload}} {
-		r.Params.add(p.K, p.V)
+	for _, p := range []report.KV{{K: "clients", V: f.clients}, {K: "admins", V: f.admins}, {K: "slow", V: k}, {K: "rate", V: f.rate},
+		{K: "duration", V: f.duration.String()}, {K: "writes", V: total}, {K: "payload", V: f.payload}} {
+		r.Params.Add(p.K, p.V)
 	}
 	w, err := newWorld(e, f.clients, f.admins, f.perAdmin, total)
 	if err != nil {
@@ -100,12 +102,12 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	if err := w.setup(ctx, e, r, f.clients); err != nil {
 		close(resume)
 		e.closeAll(w.socks)
-		r.finish()
+		r.Finish()
 		return r, fmt.Errorf("slow: %w", err)
 	}
 
 	// The measured phase: the slow sockets stop reading; replies at the rate.
-	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	r.BeginMeasure(e.scrapeAll(ctx, "measure start"))
 	pause.Store(true)
 	start := time.Now()
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -127,7 +129,7 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	drain(ctx, e, w.rx, want)
 	stopWatch()
 	wg.Wait()
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+	r.EndMeasure(e.scrapeAll(ctx, "measure end"))
 	// The slow sockets read again: what they had, then how the server closed them.
 	close(resume)
 	closes := map[string]int{}
@@ -152,27 +154,27 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report, error) {
 	r.Writes = w.rp.stats(total, sent, skipped, f.rate, elapsed)
 	fc := countFrames(w.rx, healthy)
 	r.Frames = &fc
-	cl, ad := distOf(latencies(healthyClients)), distOf(latencies(healthyAdmins))
-	r.Latency = append(r.Latency, latencyRow{"healthy client sockets", cl}, latencyRow{"healthy agent sockets", ad})
-	all := distOf(latencies(healthy))
-	r.Latency = append(r.Latency, latencyRow{"every healthy socket", all})
+	cl, ad := report.DistOf(latencies(healthyClients)), report.DistOf(latencies(healthyAdmins))
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "healthy client sockets", Dist: cl}, report.LatencyRow{Name: "healthy agent sockets", Dist: ad})
+	all := report.DistOf(latencies(healthy))
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "every healthy socket", Dist: all})
 	w.check(r, healthy)
 
-	r.Figures.add("slow sockets (stop reading at the first write)", len(slow))
-	r.Figures.add("slow-consumer cuts, s after they stopped reading", fmtCuts(cuts))
+	r.Figures.Add("slow sockets (stop reading at the first write)", len(slow))
+	r.Figures.Add("slow-consumer cuts, s after they stopped reading", fmtCuts(cuts))
 	within := 0
 	for _, c := range cuts {
 		if c <= 10*time.Second {
 			within++
 		}
 	}
-	r.Figures.add("slow sockets cut within 10 s", fmt.Sprintf("%d of %d", min(within, len(slow)), len(slow)))
-	r.Figures.add("slow sockets' close as read at the end", formatCodes(closes))
-	r.Figures.add("healthy p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
-	r.Figures.add("healthy client p99 ms", cl.P99)
-	r.Figures.add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(w.rp.ok), r.Writes.AchievedRate))
-	r.Figures.add("seed", e.c.seed)
-	return r.complete(ctx)
+	r.Figures.Add("slow sockets cut within 10 s", fmt.Sprintf("%d of %d", min(within, len(slow)), len(slow)))
+	r.Figures.Add("slow sockets' close as read at the end", report.FormatCodes(closes))
+	r.Figures.Add("healthy p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
+	r.Figures.Add("healthy client p99 ms", cl.P99)
+	r.Figures.Add("replies sent / ok", fmt.Sprintf("%d / %d (%.1f/s)", sent, len(w.rp.ok), r.Writes.AchievedRate))
+	r.Figures.Add("seed", e.c.seed)
+	return r.Complete(ctx)
 }
 
 // watchCuts reads /metrics of every instance each interval until ctx ends, and
@@ -181,7 +183,7 @@ func (e *env) watchCuts(ctx context.Context, start time.Time, every time.Duratio
 	count := func() float64 {
 		var n float64
 		for _, s := range e.scrapeAll(ctx, "watch") {
-			n += s.v("supportd_ws_slow_disconnects_total")
+			n += s.Value("supportd_ws_slow_disconnects_total")
 		}
 		return n
 	}

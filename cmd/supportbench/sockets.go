@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 type socketsFlags struct {
@@ -15,7 +16,7 @@ type socketsFlags struct {
 	hold                      time.Duration
 }
 
-func socketsCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func socketsCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("sockets", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := socketsFlags{}
@@ -32,19 +33,19 @@ func socketsCmd(ctx context.Context, args []string, getenv func(string) string) 
 	if f.clients < 0 || f.admins < 0 || f.clients+f.admins < 1 || f.perAdmin < 1 || f.perAdmin > 20 || f.hold < 0 {
 		return nil, nil, fmt.Errorf("sockets: want -clients, -admins ≥ 0 (not both 0), 1 ≤ -per-admin ≤ 20, -hold ≥ 0")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runSockets(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runSockets(ctx, e, f) })
 }
 
-func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
+func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, error) {
 	n := f.clients + f.admins
 	if err := checkSockets(n); err != nil {
 		return nil, err
 	}
 	r := newReport(e, "sockets")
-	r.Params.add("clients", f.clients)
-	r.Params.add("admins", f.admins)
-	r.Params.add("agents", ceilDiv(f.admins, f.perAdmin))
-	r.Params.add("hold", f.hold.String())
+	r.Params.Add("clients", f.clients)
+	r.Params.Add("admins", f.admins)
+	r.Params.Add("agents", ceilDiv(f.admins, f.perAdmin))
+	r.Params.Add("hold", f.hold.String())
 
 	// At least one client: it writes the probe ticket at the end.
 	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", max(1, f.clients))
@@ -62,14 +63,14 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 	before := e.scrapeAll(ctx, "before")
 	r.Server = append(r.Server, before...)
 	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
-	r.Setup.add("settled", settled.Round(time.Millisecond).String())
-	r.Setup.add("framesWhileConnecting", rx.frames.Load())
+	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
+	r.Setup.Add("framesWhileConnecting", rx.frames.Load())
 
 	held := e.scrapeAll(ctx, "held")
-	r.beginMeasure(held)
+	r.BeginMeasure(held)
 	sleepCtx(ctx, f.hold)
 	end := e.scrapeAll(ctx, "end of hold")
-	r.endMeasure(end)
+	r.EndMeasure(end)
 	open := countOpen(socks)
 
 	// Liveness probe: every socket pings and must get its pong; one new ticket
@@ -133,39 +134,39 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report, error) {
 		return nil
 	}, func(k int64) bool { return tk.uncertain[k] })
 	if tk.ids[0] == "" {
-		r.Notes = append(r.Notes, "the probe ticket could not be created: "+formatCodes(tk.codes.snapshot()))
+		r.Notes = append(r.Notes, "the probe ticket could not be created: "+report.FormatCodes(tk.codes.snapshot()))
 	}
 
-	r.Figures.add("sockets held", fmt.Sprintf("%d of %d", open, n))
-	r.Figures.add("connect rate /s", r.Connect.Rate)
+	r.Figures.Add("sockets held", fmt.Sprintf("%d of %d", open, n))
+	r.Figures.Add("connect rate /s", r.Connect.Rate)
 	var rssB, rssE, heapB, heapE, stackB, stackE, grB, grE, grA, openA, rssA float64
 	for i := range e.targets {
-		rssB += before[i].v("process_resident_memory_bytes")
-		rssE += end[i].v("process_resident_memory_bytes")
-		rssA += after[i].v("process_resident_memory_bytes")
-		heapB += before[i].v("go_memstats_heap_inuse_bytes")
-		heapE += end[i].v("go_memstats_heap_inuse_bytes")
-		stackB += before[i].v("go_memstats_stack_inuse_bytes")
-		stackE += end[i].v("go_memstats_stack_inuse_bytes")
-		grB += before[i].v("go_goroutines")
-		grE += end[i].v("go_goroutines")
-		grA += after[i].v("go_goroutines")
-		openA += after[i].v("supportd_ws_sockets_open")
+		rssB += before[i].Value("process_resident_memory_bytes")
+		rssE += end[i].Value("process_resident_memory_bytes")
+		rssA += after[i].Value("process_resident_memory_bytes")
+		heapB += before[i].Value("go_memstats_heap_inuse_bytes")
+		heapE += end[i].Value("go_memstats_heap_inuse_bytes")
+		stackB += before[i].Value("go_memstats_stack_inuse_bytes")
+		stackE += end[i].Value("go_memstats_stack_inuse_bytes")
+		grB += before[i].Value("go_goroutines")
+		grE += end[i].Value("go_goroutines")
+		grA += after[i].Value("go_goroutines")
+		openA += after[i].Value("supportd_ws_sockets_open")
 	}
 	if open > 0 {
 		per := func(a, b float64) float64 { return (b - a) / float64(open) / 1024 }
-		r.Figures.add("server RSS per socket KiB", per(rssB, rssE))
-		r.Figures.add("  of which heap in use KiB", per(heapB, heapE))
-		r.Figures.add("  of which goroutine stacks KiB", per(stackB, stackE))
-		r.Figures.add("server goroutines per socket", (grE-grB)/float64(open))
+		r.Figures.Add("server RSS per socket KiB", per(rssB, rssE))
+		r.Figures.Add("  of which heap in use KiB", per(heapB, heapE))
+		r.Figures.Add("  of which goroutine stacks KiB", per(stackB, stackE))
+		r.Figures.Add("server goroutines per socket", (grE-grB)/float64(open))
 	}
-	r.Figures.add("server RSS before / held / after close MiB", fmt.Sprintf("%.1f / %.1f / %.1f", rssB/(1<<20), rssE/(1<<20), rssA/(1<<20)))
-	r.Figures.add("server goroutines before / held / after close", fmt.Sprintf("%.0f / %.0f / %.0f", grB, grE, grA))
-	r.Figures.add("server sockets open after close", openA)
-	r.Figures.add("pongs / pings", fmt.Sprintf("%d / %d", pongsGot, int64(open)-pingFailed.Load()))
+	r.Figures.Add("server RSS before / held / after close MiB", fmt.Sprintf("%.1f / %.1f / %.1f", rssB/(1<<20), rssE/(1<<20), rssA/(1<<20)))
+	r.Figures.Add("server goroutines before / held / after close", fmt.Sprintf("%.0f / %.0f / %.0f", grB, grE, grA))
+	r.Figures.Add("server sockets open after close", openA)
+	r.Figures.Add("pongs / pings", fmt.Sprintf("%d / %d", pongsGot, int64(open)-pingFailed.Load()))
 	if pongsGot < int64(open)-pingFailed.Load() || pingFailed.Load() > 0 {
 		r.Pass = false
 		r.Notes = append(r.Notes, "some held sockets did not answer the ping probe")
 	}
-	return r.complete(ctx)
+	return r.Complete(ctx)
 }

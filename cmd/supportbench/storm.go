@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 type stormFlags struct {
@@ -17,7 +19,7 @@ type stormFlags struct {
 	spread, tail                            time.Duration
 }
 
-func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
 	fs := flag.NewFlagSet("storm", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := stormFlags{}
@@ -39,7 +41,7 @@ func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*
 	if f.clients < 1 || f.admins < 0 || f.perAdmin < 1 || f.perAdmin > 20 || f.writes < 1 || f.rate <= 0 || f.stormRate < 0 || f.spread < 0 || f.tail < 0 || f.conc < 1 {
 		return nil, nil, errors.New("storm: want -clients ≥ 1, -admins ≥ 0, 1 ≤ -per-admin ≤ 20, -writes ≥ 1, -rate > 0, -storm-rate ≥ 0, -spread, -tail ≥ 0, -storm-concurrency ≥ 1")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runStorm(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runStorm(ctx, e, f) })
 }
 
 // drop is one socket's drop and reconnect.
@@ -50,16 +52,16 @@ type drop struct {
 	failed     string    // why the reconnect failed; "" when it opened
 }
 
-func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
+func runStorm(ctx context.Context, e *env, f stormFlags) (*report.Report, error) {
 	if err := checkSockets(f.clients + f.admins); err != nil {
 		return nil, err
 	}
 	r := newReport(e, "storm")
 	stormWrites := int(f.stormRate * (f.spread + f.tail).Seconds())
 	total := f.writes + stormWrites
-	for _, p := range []kv{{"clients", f.clients}, {"admins", f.admins}, {"writes", f.writes}, {"rate", f.rate},
-		{"stormRate", f.stormRate}, {"stormWrites", stormWrites}, {"spread", f.spread.String()}, {"tail", f.tail.String()}} {
-		r.Params.add(p.K, p.V)
+	for _, p := range []report.KV{{K: "clients", V: f.clients}, {K: "admins", V: f.admins}, {K: "writes", V: f.writes}, {K: "rate", V: f.rate},
+		{K: "stormRate", V: f.stormRate}, {K: "stormWrites", V: stormWrites}, {K: "spread", V: f.spread.String()}, {K: "tail", V: f.tail.String()}} {
+		r.Params.Add(p.K, p.V)
 	}
 	w, err := newWorld(e, f.clients, f.admins, f.perAdmin, total)
 	if err != nil {
@@ -69,7 +71,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 	e.connectSettled(ctx, r, w.rx, w.socks, 60*time.Second)
 	if err := w.setup(ctx, e, r, f.clients); err != nil {
 		e.closeAll(w.socks)
-		r.finish()
+		r.Finish()
 		return r, fmt.Errorf("storm: %w", err)
 	}
 	fire := func(n int) { w.rp.post(ctx, e, w.rx, w.agents[n%len(w.agents)], n, w.tk.ids[w.rp.ticket[n]]) }
@@ -78,7 +80,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 
 	// The storm: every socket drops (no close frame, like a network cut) and
 	// reconnects from the last event id it saw, while writes go on.
-	r.beginMeasure(e.scrapeAll(ctx, "storm start"))
+	r.BeginMeasure(e.scrapeAll(ctx, "storm start"))
 	stormStart := time.Now()
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -91,8 +93,8 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	settle(ctx, w.rx, time.Second, max(0, time.Until(deadline)))
-	r.endMeasure(e.scrapeAll(ctx, "storm end"))
-	r.Figures.add("sockets ended by the server after reconnecting, by error", formatCodes(endedBy(w.socks)))
+	r.EndMeasure(e.scrapeAll(ctx, "storm end"))
+	r.Figures.Add("sockets ended by the server after reconnecting, by error", report.FormatCodes(endedBy(w.socks)))
 	e.closeAll(w.socks)
 	e.rest.CloseIdleConnections()
 
@@ -100,20 +102,20 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report, error) {
 	fc := countFrames(w.rx, w.socks)
 	r.Frames = &fc
 	st := stormResult(w, drops, stormStart)
-	r.Latency = append(r.Latency, latencyRow{"reconnect → hello", distOf(st.hello)}, latencyRow{"reconnect → replayed", distOf(st.replayed)})
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "reconnect → hello", Dist: report.DistOf(st.hello)}, report.LatencyRow{Name: "reconnect → replayed", Dist: report.DistOf(st.replayed)})
 	w.check(r, w.socks)
 
-	r.Figures.add("sockets dropped / back / replayed", fmt.Sprintf("%d / %d / %d", st.dropped, len(st.hello), len(st.replayed)))
-	r.Figures.add("reconnects failed", formatCodes(st.failed))
-	h, p := distOf(st.hello), distOf(st.replayed)
-	r.Figures.add("reconnect → hello p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", h.P50, h.P99, h.Max))
-	r.Figures.add("reconnect → replayed p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P99, p.Max))
-	r.Figures.add("events to replay (writes missed while away)", st.toReplay)
-	r.Figures.add("all back and replayed, s after the first drop", st.allBack.Seconds())
-	r.Figures.add("bar: all back and replayed ≤ 5 s, ledger clean", st.dropped == len(st.replayed) && st.allBack <= 5*time.Second && r.Ledger.Clean())
-	r.Figures.add("seed", e.c.seed)
+	r.Figures.Add("sockets dropped / back / replayed", fmt.Sprintf("%d / %d / %d", st.dropped, len(st.hello), len(st.replayed)))
+	r.Figures.Add("reconnects failed", report.FormatCodes(st.failed))
+	h, p := report.DistOf(st.hello), report.DistOf(st.replayed)
+	r.Figures.Add("reconnect → hello p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", h.P50, h.P99, h.Max))
+	r.Figures.Add("reconnect → replayed p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", p.P50, p.P99, p.Max))
+	r.Figures.Add("events to replay (writes missed while away)", st.toReplay)
+	r.Figures.Add("all back and replayed, s after the first drop", st.allBack.Seconds())
+	r.Figures.Add("bar: all back and replayed ≤ 5 s, ledger clean", st.dropped == len(st.replayed) && st.allBack <= 5*time.Second && r.Ledger.Clean())
+	r.Figures.Add("seed", e.c.seed)
 	r.Notes = append(r.Notes, "replayed: the socket has received every reply in its scope whose POST was answered 2xx before its reconnect began and that it had not received before the drop; with none, replayed at hello")
-	return r.complete(ctx)
+	return r.Complete(ctx)
 }
 
 // storm drops and reconnects every open socket, socket i at spread·i/n.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // window is a span of the measured phase, as offsets from its start: faults.sh breaks
@@ -30,7 +32,7 @@ func parseWindow(s string) (*window, error) {
 
 // byInstance adds, for each target, the deliveries of replies posted inside w and
 // their latency: the cut instance's sockets against the others'.
-func byInstance(r *report, e *env, rx *receiver, socks []*socket, start time.Time, w *window) {
+func byInstance(r *report.Report, e *env, rx *receiver, socks []*socket, start time.Time, w *window) {
 	lo, hi := start.Add(w.from).UnixNano(), start.Add(w.to).UnixNano()
 	per := make([][]time.Duration, len(e.targets))
 	open := make([]int, len(e.targets))
@@ -45,10 +47,10 @@ func byInstance(r *report, e *env, rx *receiver, socks []*socket, start time.Tim
 		}
 	}
 	for t, lat := range per {
-		d := distOf(lat)
+		d := report.DistOf(lat)
 		name := fmt.Sprintf("instance %d (%s), posted in %s–%s", t+1, e.targets[t].Host, w.from, w.to)
-		r.Latency = append(r.Latency, latencyRow{name, d})
-		r.Figures.add(fmt.Sprintf("instance %d deliveries in window / sockets open at end", t+1),
+		r.Latency = append(r.Latency, report.LatencyRow{Name: name, Dist: d})
+		r.Figures.Add(fmt.Sprintf("instance %d deliveries in window / sockets open at end", t+1),
 			fmt.Sprintf("%d / %d", d.N, open[t]))
 	}
 }
@@ -80,7 +82,7 @@ func parseFaults(s string) ([]faultStep, error) {
 
 // runFaults POSTs each step at its offset from start, until ctx ends; the returned
 // wait blocks until every step has been made or abandoned.
-func runFaults(ctx context.Context, r *report, steps []faultStep, start time.Time) (wait func()) {
+func runFaults(ctx context.Context, r *report.Report, steps []faultStep, start time.Time) (wait func()) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, st := range steps {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"math/rand/v2"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // world is the setup fanout, storm and slow share: client and agent sockets,
@@ -39,7 +41,7 @@ func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
 
 // setup has the first n clients create their ticket, waits for those events, and
 // picks the ticket of every reply.
-func (w *world) setup(ctx context.Context, e *env, r *report, n int) error {
+func (w *world) setup(ctx context.Context, e *env, r *report.Report, n int) error {
 	clients := make([]*identity, n)
 	for i := range clients {
 		clients[i] = w.clientSocks[i].who
@@ -56,12 +58,12 @@ func (w *world) setup(ctx context.Context, e *env, r *report, n int) error {
 		}
 	}
 	waited := waitSetup(ctx, w.rx, due, e.c.settle)
-	r.Setup.add("tickets", len(w.created))
-	r.Setup.add("ticketsIn", w.tk.elapsed.Round(time.Millisecond).String())
-	r.Setup.add("answers", formatCodes(w.tk.codes.snapshot()))
-	r.Setup.add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", w.rx.setup.Load(), due, waited.Round(time.Millisecond)))
+	r.Setup.Add("tickets", len(w.created))
+	r.Setup.Add("ticketsIn", w.tk.elapsed.Round(time.Millisecond).String())
+	r.Setup.Add("answers", report.FormatCodes(w.tk.codes.snapshot()))
+	r.Setup.Add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", w.rx.setup.Load(), due, waited.Round(time.Millisecond)))
 	if len(w.created) == 0 {
-		return fmt.Errorf("no ticket created (%s)", formatCodes(w.tk.codes.snapshot()))
+		return fmt.Errorf("no ticket created (%s)", report.FormatCodes(w.tk.codes.snapshot()))
 	}
 	w.pickTickets(e)
 	return nil
@@ -77,7 +79,7 @@ func (w *world) pickTickets(e *env) {
 }
 
 // check runs the ledger over socks with fanout's scope rules.
-func (w *world) check(r *report, socks []*socket) {
+func (w *world) check(r *report.Report, socks []*socket) {
 	okByTicket := map[int32][]int64{}
 	var all []int64
 	for _, i := range w.created {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"net/http"
 	"strconv"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 const (
@@ -180,22 +181,10 @@ func (s *socket) helloDur() time.Duration {
 	return time.Unix(0, h).Sub(s.dialStart)
 }
 
-// connectStats is how opening the sockets went.
-type connectStats struct {
-	Attempted int            `json:"attempted"`
-	Opened    int            `json:"opened"`
-	Failed    map[string]int `json:"failed"` // by HTTP status or "net"/"timeout"
-	Elapsed   time.Duration  `json:"-"`
-	ElapsedS  float64        `json:"elapsedSeconds"`
-	Rate      float64        `json:"perSecond"` // opened sockets per second
-	Handshake dist           `json:"handshakeMs"`
-	Hello     dist           `json:"helloMs"` // dial start → hello frame
-}
-
 // connectSettled connects socks, records the connect figures in r.Connect, and
 // waits up to helloWait for every hello, then for the frames to settle. It
 // returns how long the settling took.
-func (e *env) connectSettled(ctx context.Context, r *report, rx *receiver, socks []*socket, helloWait time.Duration) time.Duration {
+func (e *env) connectSettled(ctx context.Context, r *report.Report, rx *receiver, socks []*socket, helloWait time.Duration) time.Duration {
 	conn := e.connect(ctx, socks)
 	conn.Hello = waitHello(ctx, rx, socks, helloWait)
 	r.Connect = &conn
@@ -204,8 +193,8 @@ func (e *env) connectSettled(ctx context.Context, r *report, rx *receiver, socks
 
 // connect opens the sockets at about the configured rate, each with its reader.
 // Sockets that fail to open stay unopened.
-func (e *env) connect(ctx context.Context, socks []*socket) connectStats {
-	st := connectStats{Attempted: len(socks)}
+func (e *env) connect(ctx context.Context, socks []*socket) report.ConnectStats {
+	st := report.ConnectStats{Attempted: len(socks)}
 	var failed codes
 	var opened atomic.Int64
 	start := time.Now()
@@ -278,7 +267,7 @@ pace:
 			hs = append(hs, s.dialDur)
 		}
 	}
-	st.Handshake = distOf(hs)
+	st.Handshake = report.DistOf(hs)
 	return st
 }
 
@@ -314,7 +303,7 @@ func (e *env) dial(ctx context.Context, s *socket, query string) error {
 
 // waitHello waits (at most timeout) until every open socket has its hello, and
 // returns the time from dial start to hello.
-func waitHello(ctx context.Context, rx *receiver, socks []*socket, timeout time.Duration) dist {
+func waitHello(ctx context.Context, rx *receiver, socks []*socket, timeout time.Duration) report.Dist {
 	open := 0
 	for _, s := range socks {
 		if s.opened() {
@@ -331,7 +320,7 @@ func waitHello(ctx context.Context, rx *receiver, socks []*socket, timeout time.
 			ds = append(ds, d)
 		}
 	}
-	return distOf(ds)
+	return report.DistOf(ds)
 }
 
 // settle waits until no frame arrived for quiet (hello and presence after a
@@ -363,8 +352,8 @@ func waitSetup(ctx context.Context, rx *receiver, want int64, maxWait time.Durat
 // endAndClose ends the measured phase, closes the sockets, and records the
 // servers at the start, at the end and a second after the close (what closing
 // gave back), and what the sockets received.
-func (e *env) endAndClose(ctx context.Context, r *report, rx *receiver, socks []*socket) {
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
+func (e *env) endAndClose(ctx context.Context, r *report.Report, rx *receiver, socks []*socket) {
+	r.EndMeasure(e.scrapeAll(ctx, "measure end"))
 	e.closeAll(socks)
 	e.rest.CloseIdleConnections()
 	sleepCtx(context.Background(), time.Second)
@@ -403,22 +392,8 @@ func (e *env) closeAll(socks []*socket) {
 	}
 }
 
-// frameCounts sums what the sockets received besides events, and how sockets
-// ended that the tool did not close.
-type frameCounts struct {
-	Frames      int64          `json:"frames"`
-	Bytes       int64          `json:"bytes"`
-	Events      int            `json:"events"`
-	Presence    int            `json:"presence"`
-	Errors      int            `json:"errors"`
-	Resets      int            `json:"resets"`
-	Unparsed    int            `json:"unparsed"`
-	NoHello     int            `json:"noHello"`
-	Disconnects map[string]int `json:"disconnects"` // sockets the server ended before the tool closed them, by close code ("none": no close frame)
-}
-
-func countFrames(rx *receiver, socks []*socket) frameCounts {
-	fc := frameCounts{Frames: rx.frames.Load(), Bytes: rx.bytes.Load(), Disconnects: map[string]int{}}
+func countFrames(rx *receiver, socks []*socket) report.FrameCounts {
+	fc := report.FrameCounts{Frames: rx.frames.Load(), Bytes: rx.bytes.Load(), Disconnects: map[string]int{}}
 	for _, s := range socks {
 		if !s.opened() {
 			continue

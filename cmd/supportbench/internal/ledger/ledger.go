@@ -23,6 +23,7 @@ type Tally struct {
 	Foreign    int `json:"foreign"`    // events not caused by this run (other users, other tools): checked for order only
 }
 
+// Add sums o into t.
 func (t *Tally) Add(o Tally) {
 	t.Sockets += o.Sockets
 	t.Expected += o.Expected
@@ -39,6 +40,7 @@ func (t Tally) Clean() bool {
 	return t.Missing == 0 && t.Duplicated == 0 && t.OutOfOrder == 0 && t.Unexpected == 0
 }
 
+// String is the one-line verdict the report prints.
 func (t Tally) String() string {
 	return fmt.Sprintf("expected %d, missing %d, duplicated %d, out of order %d, unexpected %d",
 		t.Expected, t.Missing, t.Duplicated, t.OutOfOrder, t.Unexpected)

@@ -1,28 +1,35 @@
-package main
+// Package report is what a supportbench run prints: figures, latency
+// distributions, the servers' /metrics samples, the ledger's verdict and what the
+// tool itself cost, as a table or JSON.
+package report
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"io"
+	"net/url"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 )
 
-// kv is one named figure; kvs keeps their order and marshals as a JSON object.
-type kv struct {
+// KV is one named figure; kvs keeps their order and marshals as a JSON object.
+type KV struct {
 	K string
 	V any
 }
 
-type kvs []kv
+type kvs []KV
 
-func (p *kvs) add(k string, v any) { *p = append(*p, kv{k, v}) }
+// Add appends the figure k.
+func (p *kvs) Add(k string, v any) { *p = append(*p, KV{k, v}) }
 
+// MarshalJSON writes the figures as one object, in their order.
 func (p kvs) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -43,9 +50,9 @@ func (p kvs) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// eventRow is one broadcast event: when its POST started, how many sockets got
+// EventRow is one broadcast event: when its POST started, how many sockets got
 // it, and when the first and the last did.
-type eventRow struct {
+type EventRow struct {
 	N       int     `json:"n"`
 	At      string  `json:"postAt"`
 	Sockets int     `json:"sockets"`
@@ -54,22 +61,23 @@ type eventRow struct {
 	LastMs  float64 `json:"lastMs"`
 }
 
-// secondRow is the latency of the deliveries whose POST started in one second of
+// SecondRow is the latency of the deliveries whose POST started in one second of
 // the measured phase.
-type secondRow struct {
+type SecondRow struct {
 	Second  int     `json:"second"`
 	PostP99 float64 `json:"postP99"` // the POSTs' round trips in that second
 	PostMax float64 `json:"postMax"`
-	dist
+	Dist
 }
 
-type latencyRow struct {
+// LatencyRow is one named latency distribution.
+type LatencyRow struct {
 	Name string `json:"name"`
-	dist
+	Dist
 }
 
-// writeStats is how the tool's writes went.
-type writeStats struct {
+// WriteStats is how the tool's writes went.
+type WriteStats struct {
 	Planned      int            `json:"planned"`
 	Sent         int            `json:"sent"`
 	Skipped      int            `json:"skipped"` // not sent: too many in flight (the server fell behind an open loop)
@@ -77,7 +85,7 @@ type writeStats struct {
 	TargetRate   float64        `json:"targetPerSecond"`
 	AchievedRate float64        `json:"achievedPerSecond"`
 	ElapsedS     float64        `json:"elapsedSeconds"`
-	Post         dist           `json:"postMs"` // REST round trip
+	Post         Dist           `json:"postMs"` // REST round trip
 }
 
 // toolCost is what the generator itself cost.
@@ -97,21 +105,22 @@ type toolCost struct {
 	OtherCores    float64 `json:"otherMeasureCores"`   // machine − tool − server: PostgreSQL, Redis, anything else
 }
 
-type report struct {
+// Report is what one run measured, what its ledger found and what the tool cost.
+type Report struct {
 	Scenario string         `json:"scenario"`
 	Run      string         `json:"run"`
 	Targets  []string       `json:"targets"`
 	Started  time.Time      `json:"started"`
 	Params   kvs            `json:"params"`
 	Figures  kvs            `json:"figures"`
-	Connect  *connectStats  `json:"connect,omitempty"`
+	Connect  *ConnectStats  `json:"connect,omitempty"`
 	Setup    kvs            `json:"setup,omitempty"`
-	Writes   *writeStats    `json:"writes,omitempty"`
-	Latency  []latencyRow   `json:"latencyMs,omitempty"`
-	Events   []eventRow     `json:"events,omitempty"`
-	Timeline []secondRow    `json:"bySecond,omitempty"`
-	Frames   *frameCounts   `json:"frames,omitempty"`
-	Server   []serverSample `json:"server,omitempty"`
+	Writes   *WriteStats    `json:"writes,omitempty"`
+	Latency  []LatencyRow   `json:"latencyMs,omitempty"`
+	Events   []EventRow     `json:"events,omitempty"`
+	Timeline []SecondRow    `json:"bySecond,omitempty"`
+	Frames   *FrameCounts   `json:"frames,omitempty"`
+	Server   []ServerSample `json:"server,omitempty"`
 	Ledger   ledger.Tally   `json:"ledger"`
 	Problems []string       `json:"ledgerExamples,omitempty"`
 	Tool     toolCost       `json:"tool"`
@@ -124,38 +133,43 @@ type report struct {
 	mcpu     [2]cpuTimes
 	mbusy    [2]time.Duration
 	local    bool              // every target on this machine
-	prof     *profile          // started and stopped with the measured phase
-	msrv     [2][]serverSample `json:"-"`
+	prof     *Profile          // started and stopped with the measured phase
+	msrv     [2][]ServerSample `json:"-"`
 	// How the table names the start of a latency, and the ledger's foreign events.
-	latencyFrom, foreignAre string
+	LatencyFrom, ForeignAre string `json:"-"`
 }
 
-func newReport(e *env, scenario string) *report {
-	r := &report{Scenario: scenario, Run: e.c.run, Started: time.Now().UTC(), start: time.Now(), cpu0: cpuNow(),
-		local: allLoopbackV4(e.targets), prof: e.prof, latencyFrom: "POST start", foreignAre: "without this run's nonce: counts, other users'"}
-	for _, t := range e.targets {
+// New starts the report of a run of scenario against targets; local says
+// every target is on this machine (the machine's CPU is then worth reporting).
+func New(scenario, run string, targets []*url.URL, local bool, prof *Profile) *Report {
+	r := &Report{Scenario: scenario, Run: run, Started: time.Now().UTC(), start: time.Now(), cpu0: cpuNow(),
+		local: local, prof: prof, LatencyFrom: "POST start", ForeignAre: "without this run's nonce: counts, other users'"}
+	for _, t := range targets {
 		r.Targets = append(r.Targets, t.String())
 	}
 	return r
 }
 
-// beginMeasure and endMeasure bracket the measured phase: the tool's CPU and the
+// BeginMeasure and EndMeasure bracket the measured phase: the tool's CPU and the
 // servers' CPU are reported for it, and the servers' samples join the report.
-func (r *report) beginMeasure(srv []serverSample) {
+func (r *Report) BeginMeasure(srv []ServerSample) {
 	r.prof.start()
 	r.measure[0], r.mcpu[0], r.msrv[0], r.mbusy[0] = time.Now(), cpuNow(), srv, machineBusy()
 	r.Server = append(r.Server, srv...)
 }
 
-func (r *report) endMeasure(srv []serverSample) {
+// MeasureStart is when the measured phase began (zero before BeginMeasure).
+func (r *Report) MeasureStart() time.Time { return r.measure[0] }
+
+func (r *Report) EndMeasure(srv []ServerSample) {
 	r.measure[1], r.mcpu[1], r.msrv[1], r.mbusy[1] = time.Now(), cpuNow(), srv, machineBusy()
-	r.prof.stop()
+	r.prof.Stop()
 	r.Server = append(r.Server, srv...)
 }
 
-// complete finishes r at the end of a run, marking it cut when ctx ended first.
-func (r *report) complete(ctx context.Context) (*report, error) {
-	r.finish()
+// Complete finishes r at the end of a run, marking it cut when ctx ended first.
+func (r *Report) Complete(ctx context.Context) (*Report, error) {
+	r.Finish()
 	if ctx.Err() != nil {
 		r.Cut = true
 		r.Notes = append(r.Notes, "interrupted before the end: "+ctx.Err().Error())
@@ -163,8 +177,8 @@ func (r *report) complete(ctx context.Context) (*report, error) {
 	return r, nil
 }
 
-// finish fills in the tool's cost.
-func (r *report) finish() {
+// Finish fills in the tool's cost.
+func (r *Report) Finish() {
 	c := cpuNow().sub(r.cpu0)
 	r.Tool.UserS, r.Tool.SysS = c.User.Seconds(), c.Sys.Seconds()
 	r.Tool.WallS = time.Since(r.start).Seconds()
@@ -179,7 +193,7 @@ func (r *report) finish() {
 		}
 		for i := range r.msrv[1] {
 			if i < len(r.msrv[0]) && r.msrv[0][i].Err == "" && r.msrv[1][i].Err == "" {
-				r.Tool.ServerCPUS += r.msrv[1][i].v("process_cpu_seconds_total") - r.msrv[0][i].v("process_cpu_seconds_total")
+				r.Tool.ServerCPUS += r.msrv[1][i].Value("process_cpu_seconds_total") - r.msrv[0][i].Value("process_cpu_seconds_total")
 				r.Tool.ServerCPUSeen = true
 			}
 		}
@@ -193,7 +207,8 @@ func (r *report) finish() {
 	}
 }
 
-func (r *report) write(w io.Writer, asJSON bool) error {
+// Write prints r as a table, or as indented JSON.
+func (r *Report) Write(w io.Writer, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -213,7 +228,7 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 		b.WriteString("\n")
 	}
 	if c := r.Connect; c != nil {
-		fmt.Fprintf(&b, "CONNECT  %d/%d sockets open in %.2fs (%.0f/s); failed: %s\n", c.Opened, c.Attempted, c.ElapsedS, c.Rate, formatCodes(c.Failed))
+		fmt.Fprintf(&b, "CONNECT  %d/%d sockets open in %.2fs (%.0f/s); failed: %s\n", c.Opened, c.Attempted, c.ElapsedS, c.Rate, FormatCodes(c.Failed))
 		fmt.Fprintf(tw, "  handshake ms\t%s\n", distLine(c.Handshake))
 		fmt.Fprintf(tw, "  dial→hello ms\t%s\n", distLine(c.Hello))
 		tw.Flush()
@@ -224,13 +239,13 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 	}
 	if w := r.Writes; w != nil {
 		fmt.Fprintf(&b, "WRITES   %d planned, %d sent, %d skipped in %.2fs: %.1f/s (target %.1f/s); answers: %s\n",
-			w.Planned, w.Sent, w.Skipped, w.ElapsedS, w.AchievedRate, w.TargetRate, formatCodes(w.Codes))
+			w.Planned, w.Sent, w.Skipped, w.ElapsedS, w.AchievedRate, w.TargetRate, FormatCodes(w.Codes))
 		fmt.Fprintf(tw, "  POST ms\t%s\n", distLine(w.Post))
 		tw.Flush()
 		b.WriteString("\n")
 	}
 	if len(r.Latency) > 0 {
-		b.WriteString("LATENCY  " + r.latencyFrom + " → frame on the socket, ms\n")
+		b.WriteString("LATENCY  " + r.LatencyFrom + " → frame on the socket, ms\n")
 		fmt.Fprintf(tw, "  \tn\tp50\tp90\tp99\tp99.9\tmax\tmean\n")
 		for _, l := range r.Latency {
 			fmt.Fprintf(tw, "  %s\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", l.Name, l.N, l.P50, l.P90, l.P99, l.P999, l.Max, l.Mean)
@@ -265,24 +280,24 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 				continue
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.0f\n", s.Target, s.Point,
-				s.v("process_resident_memory_bytes")/(1<<20), s.v("go_memstats_heap_inuse_bytes")/(1<<20),
-				s.v("go_memstats_stack_inuse_bytes")/(1<<20), s.v("go_goroutines"), s.v("supportd_ws_sockets_open"),
-				s.v("process_cpu_seconds_total"), s.v("supportd_ws_frames_delivered_total"),
-				s.v("supportd_ws_frames_dropped_total"), s.v("supportd_ws_slow_disconnects_total"))
+				s.Value("process_resident_memory_bytes")/(1<<20), s.Value("go_memstats_heap_inuse_bytes")/(1<<20),
+				s.Value("go_memstats_stack_inuse_bytes")/(1<<20), s.Value("go_goroutines"), s.Value("supportd_ws_sockets_open"),
+				s.Value("process_cpu_seconds_total"), s.Value("supportd_ws_frames_delivered_total"),
+				s.Value("supportd_ws_frames_dropped_total"), s.Value("supportd_ws_slow_disconnects_total"))
 		}
 		tw.Flush()
 		b.WriteString("\n")
 	}
 	if f := r.Frames; f != nil {
 		fmt.Fprintf(&b, "FRAMES   %d frames (%.1f MiB): %d events, %d presence, %d errors, %d resets, %d unparsed; sockets without hello: %d; cut by the server: %s\n\n",
-			f.Frames, float64(f.Bytes)/(1<<20), f.Events, f.Presence, f.Errors, f.Resets, f.Unparsed, f.NoHello, formatCodes(f.Disconnects))
+			f.Frames, float64(f.Bytes)/(1<<20), f.Events, f.Presence, f.Errors, f.Resets, f.Unparsed, f.NoHello, FormatCodes(f.Disconnects))
 	}
 	verdict := "OK"
 	if !r.Pass {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(&b, "LEDGER   %s over %d sockets (received %d events, %d of them %s): %s\n",
-		verdict, r.Ledger.Sockets, r.Ledger.Received, r.Ledger.Foreign, r.foreignAre, r.Ledger)
+		verdict, r.Ledger.Sockets, r.Ledger.Received, r.Ledger.Foreign, r.ForeignAre, r.Ledger)
 	for _, p := range r.Problems {
 		b.WriteString("  " + p + "\n")
 	}
@@ -308,7 +323,7 @@ func (r *report) write(w io.Writer, asJSON bool) error {
 	return err
 }
 
-func distLine(d dist) string {
+func distLine(d Dist) string {
 	if d.N == 0 {
 		return "-"
 	}
@@ -330,7 +345,7 @@ func show(v any) string {
 	case time.Duration:
 		return x.String()
 	case map[string]int:
-		return formatCodes(x)
+		return FormatCodes(x)
 	}
 	return fmt.Sprint(v)
 }

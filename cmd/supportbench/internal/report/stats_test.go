@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"testing"
@@ -10,11 +10,11 @@ func TestDistOf(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		ds = append(ds, time.Duration(101-i)*time.Millisecond)
 	}
-	d := distOf(ds)
+	d := DistOf(ds)
 	if d.N != 100 || d.P50 != 50 || d.P99 != 99 || d.Max != 100 || d.Mean != 50.5 {
 		t.Fatalf("distOf = %+v", d)
 	}
-	if (distOf(nil) != dist{}) {
+	if (DistOf(nil) != Dist{}) {
 		t.Fatalf("distOf(nil) is not empty")
 	}
 }
