@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
@@ -92,13 +93,13 @@ func newAttack(name string, e *env, f abuseFlags, w *abuseWorld) *attack {
 	switch name {
 	case "big-list":
 		return &attack{name: name, run: func(ctx context.Context, t *attackTally) {
-			hammer(ctx, e, f, t, f.listReaders, func(int) (*identity, string, string) {
+			hammer(ctx, e, f, t, f.listReaders, func(int) (*identity.User, string, string) {
 				return w.bad, "", "/support-tickets?limit=100"
 			})
 		}}
 	case "search":
 		return &attack{name: name, run: func(ctx context.Context, t *attackTally) {
-			hammer(ctx, e, f, t, f.searchInFlight, func(i int) (*identity, string, string) {
+			hammer(ctx, e, f, t, f.searchInFlight, func(i int) (*identity.User, string, string) {
 				if i%2 == 1 {
 					return w.admin, "admin ", shortWordSearch
 				}
@@ -153,7 +154,7 @@ func junkRequest(seed uint64, n int) (method, path string) {
 // reading every answer in full (as a browser would); who-prefixed answers are
 // tallied, and a request still unanswered when the phase ends as "cut". After a 429 a worker pauses -backoff429, so a refusing server does
 // not turn the tool into a CPU hog next to it (likewise after a failure).
-func hammer(ctx context.Context, e *env, f abuseFlags, t *attackTally, workers int, target func(i int) (*identity, string, string)) {
+func hammer(ctx context.Context, e *env, f abuseFlags, t *attackTally, workers int, target func(i int) (*identity.User, string, string)) {
 	var wg sync.WaitGroup
 	for i := range workers {
 		who, label, path := target(i)

@@ -9,13 +9,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 // goodTenant is the well-behaved client whose latency the abuse scenario
 // watches: a list page, a get, a short reply and a 2-word search in turn.
 type goodTenant struct {
-	who     *identity
+	who     *identity.User
 	tickets []string
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 )
 
 // seenWriteTimeout bounds one seen message's write: a server that stops reading
@@ -110,11 +111,11 @@ func readAnswers(conn *websocket.Conn, t *attackTally) {
 }
 
 // dialAs opens a WebSocket to the first target as who.
-func (e *env) dialAs(ctx context.Context, who *identity) (*websocket.Conn, error) {
+func (e *env) dialAs(ctx context.Context, who *identity.User) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	h := http.Header{}
-	h.Set("Authorization", who.bearer)
+	h.Set("Authorization", who.Bearer)
 	conn, resp, err := websocket.Dial(ctx, e.wsURL(0), &websocket.DialOptions{
 		HTTPClient: e.ws, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
 	})

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
@@ -19,7 +20,7 @@ import (
 // client with its big tickets, and a super admin who searches too.
 type abuseWorld struct {
 	good       *goodTenant
-	bad, admin *identity
+	bad, admin *identity.User
 	badThreads []string // the attacking client's thread ids, for seen
 }
 
@@ -29,7 +30,7 @@ const maxSetupAnswer = 8 << 20
 
 // send is one REST request as who (nil: no token) on the first target; the
 // caller closes the body.
-func (e *env) send(ctx context.Context, who *identity, method, path string, body any) (*http.Response, error) {
+func (e *env) send(ctx context.Context, who *identity.User, method, path string, body any) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -43,7 +44,7 @@ func (e *env) send(ctx context.Context, who *identity, method, path string, body
 		return nil, err
 	}
 	if who != nil {
-		req.Header.Set("Authorization", who.bearer)
+		req.Header.Set("Authorization", who.Bearer)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -62,7 +63,7 @@ func retryAfter(h string) time.Duration {
 // callPaced is one setup request that waits out the server's rate limit: the
 // abuse scenario runs against the default limit, so a 429 is retried after its
 // Retry-After, at most retries times. It tallies every answer, 429s included.
-func (e *env) callPaced(ctx context.Context, who *identity, method, path string, body any, retries int, tally *codes) (int, []byte, error) {
+func (e *env) callPaced(ctx context.Context, who *identity.User, method, path string, body any, retries int, tally *codes) (int, []byte, error) {
 	for try := 0; ; try++ {
 		resp, err := e.send(ctx, who, method, path, body)
 		if err != nil {
@@ -83,7 +84,7 @@ func (e *env) callPaced(ctx context.Context, who *identity, method, path string,
 }
 
 // insertAs creates a ticket with messages as who and returns its thread ids.
-func (e *env) insertAs(ctx context.Context, who *identity, title string, messages []string, retries int, tally *codes) (id string, threads []string, err error) {
+func (e *env) insertAs(ctx context.Context, who *identity.User, title string, messages []string, retries int, tally *codes) (id string, threads []string, err error) {
 	in := insertIn{Title: title, Category: "other"}
 	for _, m := range messages {
 		in.Threads = append(in.Threads, threadIn{Message: m})
@@ -139,10 +140,10 @@ const goodWords = "printer jammed"
 
 func setupAbuse(ctx context.Context, e *env, f abuseFlags, r *report.Report) (*abuseWorld, error) {
 	prefix := "sb " + e.c.run + " abuse "
-	var ids [3]*identity
-	for i, x := range [3][2]string{{roleClient, "good"}, {roleClient, "attacker"}, {roleAdmin, "agent"}} {
+	var ids [3]*identity.User
+	for i, x := range [3][2]string{{identity.RoleClient, "good"}, {identity.RoleClient, "attacker"}, {identity.RoleAdmin, "agent"}} {
 		var err error
-		if ids[i], err = e.mint.identity(x[0], prefix+x[1]); err != nil {
+		if ids[i], err = e.mint.User(x[0], prefix+x[1]); err != nil {
 			return nil, err
 		}
 	}
@@ -194,7 +195,7 @@ func setupAbuse(ctx context.Context, e *env, f abuseFlags, r *report.Report) (*a
 
 // bigListSize reads the attacking client's list page of 100 once and returns its
 // size in MB (-1 when it could not be read).
-func (e *env) bigListSize(ctx context.Context, who *identity, f abuseFlags) float64 {
+func (e *env) bigListSize(ctx context.Context, who *identity.User, f abuseFlags) float64 {
 	for try := 0; try <= f.setupRetries; try++ {
 		resp, err := e.send(ctx, who, http.MethodGet, "/support-tickets?limit=100", nil)
 		if err != nil {

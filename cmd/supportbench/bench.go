@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
@@ -16,7 +17,7 @@ import (
 // then adminSockets spread over the agents. Agents' sockets come first and take
 // the agents in turn, so every agent is online after the first len(admins)
 // sockets and presence stops changing early.
-func population(rx *receiver, clients, admins []*identity, adminSockets int) (all, clientSocks, adminSocks []*socket) {
+func population(rx *receiver, clients, admins []*identity.User, adminSockets int) (all, clientSocks, adminSocks []*socket) {
 	for j := range adminSockets {
 		adminSocks = append(adminSocks, &socket{who: admins[j%len(admins)], rx: rx})
 	}
@@ -108,7 +109,7 @@ func newReplies(total int) *replies {
 
 // post sends reply n as who to ticket id, stamping its start for the receivers; pad
 // (if any) is appended to the message to make frames as large as a scenario needs.
-func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity, n int, ticketID string, pad ...string) {
+func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity.User, n int, ticketID string, pad ...string) {
 	msg := ledger.Nonce(e.c.run, ledger.Key(ledger.KindReply, n)) + " reply from supportbench" + strings.Join(pad, "")
 	t0 := time.Now()
 	rx.sent[n].Store(t0.UnixNano())

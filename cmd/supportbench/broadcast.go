@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
@@ -44,11 +45,11 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report
 	r.Params.Add("events", f.events)
 	r.Params.Add("interval", f.interval.String())
 
-	client, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", 1)
+	client, err := e.mint.Users(identity.RoleClient, "sb "+e.c.run+" client", 1)
 	if err != nil {
 		return nil, err
 	}
-	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", nAgents)
+	agents, err := e.mint.Users(identity.RoleAdmin, "sb "+e.c.run+" agent", nAgents)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
@@ -65,7 +66,7 @@ func commonFlags(fs *flag.FlagSet, getenv func(string) string) *common {
 type env struct {
 	c       *common
 	targets []*url.URL
-	mint    *minter
+	mint    *identity.Minter
 	rest    *http.Client // REST and /metrics; keep-alive
 	ws      *http.Client // WebSocket handshakes only: each connection is taken over
 	closing atomic.Bool  // set once the tool starts closing its own sockets
@@ -131,7 +132,7 @@ func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
 	if c.maxTime <= 0 {
 		return nil, errors.New("-max-time must be positive")
 	}
-	m, err := newMinter(c.secret, tokenTTL)
+	m, err := identity.NewMinter(c.secret, tokenTTL)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
@@ -21,7 +22,7 @@ type tickets struct {
 
 // createTickets has each of the first n clients insert its own ticket (which also
 // makes the client known to the server), titled and worded with this run's nonces.
-func createTickets(ctx context.Context, e *env, clients []*identity, n int) *tickets {
+func createTickets(ctx context.Context, e *env, clients []*identity.User, n int) *tickets {
 	tk := &tickets{ids: make([]string, n), uncertain: map[int64]bool{}}
 	start := time.Now()
 	errs := make([]error, n)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
@@ -62,17 +63,17 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 	r.Params.Add("duration", f.duration.String())
 	r.Params.Add("idle", f.idle.String())
 
-	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
+	clients, err := e.mint.Users(identity.RoleClient, "sb "+e.c.run+" client", f.clients)
 	if err != nil {
 		return nil, err
 	}
-	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" listener", max(1, ceilDiv(f.admins, f.perAdmin)))
+	agents, err := e.mint.Users(identity.RoleAdmin, "sb "+e.c.run+" listener", max(1, ceilDiv(f.admins, f.perAdmin)))
 	if err != nil {
 		return nil, err
 	}
 	// The log is read by an agent of its own: the others may be at the server's
 	// 20 sockets per caller.
-	reader, err := e.mint.identity(roleAdmin, "sb "+e.c.run+" listener log")
+	reader, err := e.mint.User(identity.RoleAdmin, "sb "+e.c.run+" listener log")
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +123,7 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 		if !s.opened() {
 			continue
 		}
-		t := ledger.CheckLog(lg, owners, ledger.Scope{Admin: s.who.admin(), Client: s.who.ID}, s.helloLast, s.got)
+		t := ledger.CheckLog(lg, owners, ledger.Scope{Admin: s.who.Admin(), Client: s.who.ID}, s.helloLast, s.got)
 		r.Ledger.Add(t)
 		if !t.Clean() && len(r.Problems) < 10 {
 			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s, hello lastEventId %d): %s", s.i, s.who.Role, s.who.ID, s.helloLast, t))
@@ -135,7 +136,7 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 			d := time.Duration(s.arrived[i] - ev.At.UnixNano())
 			all = append(all, d)
 			byType[ev.Type] = append(byType[ev.Type], d)
-			if s.who.admin() {
+			if s.who.Admin() {
 				ofAgents = append(ofAgents, d)
 			} else {
 				ofClients = append(ofClients, d)
@@ -193,7 +194,7 @@ const logWait = 60 * time.Second
 // readLog reads every event after from through an agent's replay: an agent's
 // scope is the whole log. It stops at hello's lastEventId, the newest id when it
 // connected.
-func (e *env) readLog(ctx context.Context, who *identity, from int64) (*ledger.Log, error) {
+func (e *env) readLog(ctx context.Context, who *identity.User, from int64) (*ledger.Log, error) {
 	ctx, cancel := context.WithTimeout(ctx, logWait)
 	defer cancel()
 	s := &socket{who: who}
@@ -254,7 +255,7 @@ func (e *env) readLog(ctx context.Context, who *identity, from int64) (*ledger.L
 // ticketOwners maps every ticket of the log to its client: from the payloads that
 // name it, else from the ticket itself over REST. Tickets that are gone (deleted)
 // stay unknown; it returns how many.
-func (e *env) ticketOwners(ctx context.Context, who *identity, lg *ledger.Log) (map[string]string, int) {
+func (e *env) ticketOwners(ctx context.Context, who *identity.User, lg *ledger.Log) (map[string]string, int) {
 	owners := map[string]string{}
 	for _, ev := range lg.Events {
 		if ev.Client != "" {

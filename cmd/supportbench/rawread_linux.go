@@ -322,7 +322,7 @@ func (e *env) dialRaw(ctx context.Context, s *socket) error {
 	k := base64.StdEncoding.EncodeToString(key[:])
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + k +
-		"\r\nAuthorization: " + s.who.bearer + "\r\n\r\n"
+		"\r\nAuthorization: " + s.who.Bearer + "\r\n\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 )
 
 // codes tallies answers by HTTP status ("201", "500") or by transport failure
@@ -49,7 +51,7 @@ func (c *codes) snapshot() map[string]int {
 
 // call is one REST request as who; it returns the status and body. Only 2xx
 // bodies are read in full.
-func (e *env) call(ctx context.Context, target int, who *identity, method, path string, body any) (int, []byte, error) {
+func (e *env) call(ctx context.Context, target int, who *identity.User, method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -63,7 +65,7 @@ func (e *env) call(ctx context.Context, target int, who *identity, method, path 
 		return 0, nil, err
 	}
 	if who != nil {
-		req.Header.Set("Authorization", who.bearer)
+		req.Header.Set("Authorization", who.Bearer)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -92,7 +94,7 @@ type insertIn struct {
 }
 
 // insertTicket creates a ticket as who (a client: its own ticket) and returns its id.
-func (e *env) insertTicket(ctx context.Context, who *identity, title, message string, tally *codes) (string, error) {
+func (e *env) insertTicket(ctx context.Context, who *identity.User, title, message string, tally *codes) (string, error) {
 	status, b, err := e.call(ctx, 0, who, http.MethodPost, "/support-tickets/insert",
 		insertIn{Title: title, Category: "other", Threads: []threadIn{{Message: message}}})
 	tally.add(status, err)
@@ -114,7 +116,7 @@ func (e *env) insertTicket(ctx context.Context, who *identity, title, message st
 }
 
 // reply adds a thread to a ticket as who; it returns the HTTP status (0: no answer).
-func (e *env) reply(ctx context.Context, who *identity, ticketID, message string) (int, error) {
+func (e *env) reply(ctx context.Context, who *identity.User, ticketID, message string) (int, error) {
 	status, _, err := e.call(ctx, 0, who, http.MethodPost, "/support-tickets/"+ticketID+"/thread", threadIn{Message: message})
 	return status, err
 }

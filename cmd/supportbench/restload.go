@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
@@ -168,11 +169,11 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report.Report, error) {
 	r.Params.Add("admins", f.admins)
 	r.Params.Add("adminShare", f.adminShare)
 
-	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", f.clients)
+	clients, err := e.mint.Users(identity.RoleClient, "sb "+e.c.run+" client", f.clients)
 	if err != nil {
 		return nil, err
 	}
-	admins, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", f.admins)
+	admins, err := e.mint.Users(identity.RoleAdmin, "sb "+e.c.run+" agent", f.admins)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +202,7 @@ func runRest(ctx context.Context, e *env, f restFlags) (*report.Report, error) {
 	do := func(n uint64) {
 		op := opFor(f.mode, n)
 		ch := choose(seed, n, f.adminShare, f.clients, f.admins, f.perClient)
-		var who *identity
+		var who *identity.User
 		tk := ch.ticket
 		if ch.admin {
 			who = admins[ch.who]

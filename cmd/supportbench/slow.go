@@ -86,7 +86,7 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report.Report, e
 		switch {
 		case i < k:
 			slow = append(slow, s)
-		case s.who.admin():
+		case s.who.Admin():
 			healthy, healthyAdmins = append(healthy, s), append(healthyAdmins, s)
 		default:
 			healthy, healthyClients = append(healthy, s), append(healthyClients, s)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
@@ -48,11 +49,11 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	r.Params.Add("hold", f.hold.String())
 
 	// At least one client: it writes the probe ticket at the end.
-	clients, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", max(1, f.clients))
+	clients, err := e.mint.Users(identity.RoleClient, "sb "+e.c.run+" client", max(1, f.clients))
 	if err != nil {
 		return nil, err
 	}
-	agents, err := e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(f.admins, f.perAdmin)))
+	agents, err := e.mint.Users(identity.RoleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(f.admins, f.perAdmin)))
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	}
 	var probeDue int64
 	for _, s := range socks {
-		if s.conn != nil && (s.who.admin() || s == probeClient) {
+		if s.conn != nil && (s.who.Admin() || s == probeClient) {
 			probeDue += 2
 		}
 	}
@@ -126,7 +127,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	r.Frames = &fc
 
 	checkLedger(r, socks, func(s *socket) []int64 {
-		if s.who.admin() || s == probeClient {
+		if s.who.Admin() || s == probeClient {
 			if tk.ids[0] != "" {
 				return ticketKeys(0)
 			}

@@ -244,7 +244,7 @@ func stormResult(w *world, drops []drop, start time.Time) stormStats {
 		var due []int
 		for _, n := range w.rp.ok {
 			t := w.rp.ticket[n]
-			inScope := s.who.admin() || int(t) == s.i-len(w.adminSocks)
+			inScope := s.who.Admin() || int(t) == s.i-len(w.adminSocks)
 			if inScope && end[n].Before(d.at) && !before[ledger.Key(ledger.KindReply, n)] {
 				due = append(due, n)
 			}

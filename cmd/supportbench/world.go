@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
@@ -13,7 +14,7 @@ import (
 // world is the setup fanout, storm and slow share: client and agent sockets,
 // one ticket per client, and replies numbered 0… to random tickets.
 type world struct {
-	agents                         []*identity
+	agents                         []*identity.User
 	rx                             *receiver
 	socks, clientSocks, adminSocks []*socket
 	tk                             *tickets
@@ -26,12 +27,12 @@ type world struct {
 func (w *world) reading(s *socket) bool { return s.opened() && (w.slow == nil || !w.slow[s.i]) }
 
 func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
-	cl, err := e.mint.identities(roleClient, "sb "+e.c.run+" client", clients)
+	cl, err := e.mint.Users(identity.RoleClient, "sb "+e.c.run+" client", clients)
 	if err != nil {
 		return nil, err
 	}
 	w := &world{rx: newReceiver(e.c.run, total), rp: newReplies(total)}
-	if w.agents, err = e.mint.identities(roleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(admins, perAdmin))); err != nil {
+	if w.agents, err = e.mint.Users(identity.RoleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(admins, perAdmin))); err != nil {
 		return nil, err
 	}
 	w.socks, w.clientSocks, w.adminSocks = population(w.rx, cl, w.agents, admins)
@@ -42,7 +43,7 @@ func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
 // setup has the first n clients create their ticket, waits for those events, and
 // picks the ticket of every reply.
 func (w *world) setup(ctx context.Context, e *env, r *report.Report, n int) error {
-	clients := make([]*identity, n)
+	clients := make([]*identity.User, n)
 	for i := range clients {
 		clients[i] = w.clientSocks[i].who
 	}
@@ -92,7 +93,7 @@ func (w *world) check(r *report.Report, socks []*socket) {
 	}
 	maybe := func(k int64) bool { return w.rp.maybe(k) || w.tk.uncertain[k] }
 	checkLedger(r, socks, func(s *socket) []int64 {
-		if s.who.admin() {
+		if s.who.Admin() {
 			return all
 		}
 		i := s.i - len(w.adminSocks)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
@@ -62,7 +63,7 @@ type sample struct {
 // done is closed may be read by others; before, only the reader touches it.
 type socket struct {
 	i      int
-	who    *identity
+	who    *identity.User
 	target int
 	rx     *receiver
 	conn   *websocket.Conn // with -reader go
@@ -281,7 +282,7 @@ func (e *env) dial(ctx context.Context, s *socket, query string) error {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	h := http.Header{}
-	h.Set("Authorization", s.who.bearer)
+	h.Set("Authorization", s.who.Bearer)
 	s.dialStart = time.Now()
 	conn, resp, err := websocket.Dial(ctx, e.wsURL(s.target)+query, &websocket.DialOptions{
 		HTTPClient:      e.ws,

@@ -1,17 +1,17 @@
-package main
+package identity
 
 import "testing"
 
 func TestIdentitiesAreTheSameForTheSameRun(t *testing.T) {
-	m1, err := newMinter("supportbench-secret-0123456789abcdef", 0)
+	m1, err := NewMinter("supportbench-secret-0123456789abcdef", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, _ := newMinter("supportbench-secret-0123456789abcdef", 0)
-	a, _ := m1.identities(roleClient, "sb r1 client", 3)
-	b, _ := m2.identities(roleClient, "sb r1 client", 3)
-	c, _ := m2.identities(roleClient, "sb r2 client", 3)
-	d, _ := m2.identities(roleAdmin, "sb r1 client", 3)
+	m2, _ := NewMinter("supportbench-secret-0123456789abcdef", 0)
+	a, _ := m1.Users(RoleClient, "sb r1 client", 3)
+	b, _ := m2.Users(RoleClient, "sb r1 client", 3)
+	c, _ := m2.Users(RoleClient, "sb r2 client", 3)
+	d, _ := m2.Users(RoleAdmin, "sb r1 client", 3)
 	for i := range a {
 		if a[i].ID != b[i].ID {
 			t.Errorf("client %d of one run: %s and %s", i, a[i].ID, b[i].ID)

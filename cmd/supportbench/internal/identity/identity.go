@@ -1,4 +1,6 @@
-package main
+// Package identity mints the users of a run: clients and support agents with
+// HS256 tokens signed as supportd expects them, the same users for the same run id.
+package identity
 
 import (
 	"crypto/sha256"
@@ -10,38 +12,40 @@ import (
 )
 
 const (
-	roleClient = "client"
-	roleAdmin  = "superAdmin"
+	RoleClient = "client"
+	RoleAdmin  = "superAdmin"
 	// minSecretLen mirrors the server: a shorter JWT_SECRET never signs a token it
 	// would accept.
 	minSecretLen = 32
 )
 
-// identity is one user of supportd: a client account or a support agent.
-type identity struct {
+// User is one user of supportd: a client account or a support agent.
+type User struct {
 	ID     string // 24 lower-case hex, the token's sub
 	Name   string
 	Role   string
-	bearer string // "Bearer <jwt>"
+	Bearer string // "Bearer <jwt>"
 }
 
-func (w *identity) admin() bool { return w.Role == roleAdmin }
+// Admin says whether w is a support agent (superAdmin).
+func (w *User) Admin() bool { return w.Role == RoleAdmin }
 
-// minter makes HS256 tokens exactly as supportd expects them: sub (24 lower-case
+// Minter makes HS256 tokens exactly as supportd expects them: sub (24 lower-case
 // hex), name, role (client|superAdmin), iat, exp.
-type minter struct {
+type Minter struct {
 	secret []byte
 	ttl    time.Duration
 }
 
-func newMinter(secret string, ttl time.Duration) (*minter, error) {
+// NewMinter refuses a secret the server would refuse; tokens live for ttl.
+func NewMinter(secret string, ttl time.Duration) (*Minter, error) {
 	if secret == "" {
 		return nil, fmt.Errorf("no signing secret: set JWT_SECRET or pass -secret (the server's JWT_SECRET)")
 	}
 	if len(secret) < minSecretLen {
 		return nil, fmt.Errorf("the secret must be at least %d bytes, like the server's JWT_SECRET", minSecretLen)
 	}
-	return &minter{secret: []byte(secret), ttl: ttl}, nil
+	return &Minter{secret: []byte(secret), ttl: ttl}, nil
 }
 
 // idOf derives the id from the role and the name, which holds the run id: two
@@ -52,8 +56,9 @@ func idOf(role, name string) string {
 	return hex.EncodeToString(h[:12])
 }
 
-func (m *minter) identity(role, name string) (*identity, error) {
-	w := &identity{ID: idOf(role, name), Name: name, Role: role}
+// User mints the user of a role and a name.
+func (m *Minter) User(role, name string) (*User, error) {
+	w := &User{ID: idOf(role, name), Name: name, Role: role}
 	now := time.Now()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub":  w.ID,
@@ -65,15 +70,15 @@ func (m *minter) identity(role, name string) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.bearer = "Bearer " + tok
+	w.Bearer = "Bearer " + tok
 	return w, nil
 }
 
-// identities mints n identities of a role named "<prefix> <i>".
-func (m *minter) identities(role, prefix string, n int) ([]*identity, error) {
-	out := make([]*identity, n)
+// Users mints n users of a role named "<prefix> <i>".
+func (m *Minter) Users(role, prefix string, n int) ([]*User, error) {
+	out := make([]*User, n)
 	for i := range out {
-		w, err := m.identity(role, fmt.Sprintf("%s %d", prefix, i))
+		w, err := m.User(role, fmt.Sprintf("%s %d", prefix, i))
 		if err != nil {
 			return nil, err
 		}
