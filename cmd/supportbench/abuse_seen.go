@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // seenWriteTimeout bounds one seen message's write: a server that stops reading
@@ -46,8 +47,8 @@ func seenFlood(ctx context.Context, e *env, f abuseFlags, w *abuseWorld, t *atta
 			if err != nil {
 				if ctx.Err() == nil {
 					key := "dial " + answerKey(0, err)
-					if he, ok := err.(*handshakeError); ok {
-						key = "dial " + strconv.Itoa(he.status)
+					if he, ok := err.(*wsclient.HandshakeError); ok {
+						key = "dial " + strconv.Itoa(he.Status)
 					}
 					t.count(key, -1)
 				}
@@ -89,7 +90,7 @@ func floodSocket(ctx context.Context, conn *websocket.Conn, payloads [][]byte, i
 // readAnswers reads the server's frames until the socket ends, tallying error
 // frames by code and a close by the server by its status.
 func readAnswers(conn *websocket.Conn, t *attackTally) {
-	conn.SetReadLimit(readLimit)
+	conn.SetReadLimit(wsclient.ReadLimit)
 	for {
 		_, b, err := conn.Read(context.Background())
 		if err != nil {
@@ -112,16 +113,16 @@ func readAnswers(conn *websocket.Conn, t *attackTally) {
 
 // dialAs opens a WebSocket to the first target as who.
 func (e *env) dialAs(ctx context.Context, who *identity.User) (*websocket.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, wsclient.DialTimeout)
 	defer cancel()
 	h := http.Header{}
 	h.Set("Authorization", who.Bearer)
 	conn, resp, err := websocket.Dial(ctx, e.wsURL(0), &websocket.DialOptions{
-		HTTPClient: e.ws, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
+		HTTPClient: e.ws.HTTP, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
-			return nil, &handshakeError{status: resp.StatusCode}
+			return nil, &wsclient.HandshakeError{Status: resp.StatusCode}
 		}
 		return nil, err
 	}

@@ -11,37 +11,38 @@ import (
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // population makes the sockets of a run: one per client (each a distinct client),
 // then adminSockets spread over the agents. Agents' sockets come first and take
 // the agents in turn, so every agent is online after the first len(admins)
 // sockets and presence stops changing early.
-func population(rx *receiver, clients, admins []*identity.User, adminSockets int) (all, clientSocks, adminSocks []*socket) {
+func population(rx *wsclient.Receiver, clients, admins []*identity.User, adminSockets int) (all, clientSocks, adminSocks []*wsclient.Socket) {
 	for j := range adminSockets {
-		adminSocks = append(adminSocks, &socket{who: admins[j%len(admins)], rx: rx})
+		adminSocks = append(adminSocks, &wsclient.Socket{Who: admins[j%len(admins)], RX: rx})
 	}
 	for _, c := range clients {
-		clientSocks = append(clientSocks, &socket{who: c, rx: rx})
+		clientSocks = append(clientSocks, &wsclient.Socket{Who: c, RX: rx})
 	}
 	all = append(append(all, adminSocks...), clientSocks...)
 	for i, s := range all {
-		s.i = i
-		s.closeCode = -1
+		s.Index = i
+		s.CloseCode = -1
 	}
 	return all, clientSocks, adminSocks
 }
 
-func assignTargets(e *env, socks []*socket) {
+func assignTargets(e *env, socks []*wsclient.Socket) {
 	for i, s := range socks {
-		s.target = e.target(i)
+		s.Target = e.target(i)
 	}
 }
 
-func countOpen(socks []*socket) int {
+func countOpen(socks []*wsclient.Socket) int {
 	n := 0
 	for _, s := range socks {
-		if s.opened() {
+		if s.Opened() {
 			n++
 		}
 	}
@@ -109,10 +110,10 @@ func newReplies(total int) *replies {
 
 // post sends reply n as who to ticket id, stamping its start for the receivers; pad
 // (if any) is appended to the message to make frames as large as a scenario needs.
-func (rp *replies) post(ctx context.Context, e *env, rx *receiver, who *identity.User, n int, ticketID string, pad ...string) {
+func (rp *replies) post(ctx context.Context, e *env, rx *wsclient.Receiver, who *identity.User, n int, ticketID string, pad ...string) {
 	msg := ledger.Nonce(e.c.run, ledger.Key(ledger.KindReply, n)) + " reply from supportbench" + strings.Join(pad, "")
 	t0 := time.Now()
-	rx.sent[n].Store(t0.UnixNano())
+	rx.Sent[n].Store(t0.UnixNano())
 	status, err := e.reply(ctx, who, ticketID, msg)
 	d := time.Since(t0)
 	rp.codes.add(status, err)
@@ -142,12 +143,12 @@ func (rp *replies) stats(planned, sent, skipped int, rate float64, elapsed time.
 
 // drain waits until want deliveries of replies arrived, then a little more for
 // stray duplicates, at most e.c.drain in all.
-func drain(ctx context.Context, e *env, rx *receiver, want int64) time.Duration {
+func drain(ctx context.Context, e *env, rx *wsclient.Receiver, want int64) time.Duration {
 	start := time.Now()
-	for rx.replies.Load() < want && time.Since(start) < e.c.drain && ctx.Err() == nil {
+	for rx.Replies.Load() < want && time.Since(start) < e.c.drain && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if rx.replies.Load() >= want {
+	if rx.Replies.Load() >= want {
 		time.Sleep(min(300*time.Millisecond, e.c.drain))
 	}
 	return time.Since(start)
@@ -155,26 +156,26 @@ func drain(ctx context.Context, e *env, rx *receiver, want int64) time.Duration 
 
 // checkLedger runs the ledger over every open socket; expect returns a socket's
 // expected keys.
-func checkLedger(r *report.Report, socks []*socket, expect func(s *socket) []int64, maybe func(int64) bool) {
+func checkLedger(r *report.Report, socks []*wsclient.Socket, expect func(s *wsclient.Socket) []int64, maybe func(int64) bool) {
 	for _, s := range socks {
-		if !s.opened() {
+		if !s.Opened() {
 			continue
 		}
-		t := ledger.Check(expect(s), maybe, s.got)
+		t := ledger.Check(expect(s), maybe, s.Got)
 		r.Ledger.Add(t)
 		if !t.Clean() && len(r.Problems) < 10 {
-			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s): %s", s.i, s.who.Role, s.who.ID, t))
+			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s): %s", s.Index, s.Who.Role, s.Who.ID, t))
 		}
 	}
 	r.Pass = r.Ledger.Clean()
 }
 
 // latencies gathers the reply delivery times of some sockets.
-func latencies(socks []*socket) []time.Duration {
+func latencies(socks []*wsclient.Socket) []time.Duration {
 	var out []time.Duration
 	for _, s := range socks {
-		for _, x := range s.lat {
-			out = append(out, x.d)
+		for _, x := range s.Latencies {
+			out = append(out, x.Took)
 		}
 	}
 	return out

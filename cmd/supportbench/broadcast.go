@@ -10,6 +10,7 @@ import (
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 type broadcastFlags struct {
@@ -53,13 +54,13 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report
 	if err != nil {
 		return nil, err
 	}
-	rx := newReceiver(e.c.run, f.events)
+	rx := wsclient.NewReceiver(e.c.run, f.events)
 	socks, _, _ := population(rx, nil, agents, f.admins)
 	assignTargets(e, socks)
 
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
-	presenceFrames := rx.frames.Load() - rx.hellos.Load()
+	presenceFrames := rx.Frames.Load() - rx.Hellos.Load()
 
 	tk := createTickets(ctx, e, client, 1)
 	setupDue := 2 * int64(countOpen(socks))
@@ -67,9 +68,9 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report
 	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
 	r.Setup.Add("framesBeforeSetup", presenceFrames)
 	r.Setup.Add("ticket", report.FormatCodes(tk.codes.snapshot()))
-	r.Setup.Add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
+	r.Setup.Add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", rx.Setup.Load(), setupDue, setupWait.Round(time.Millisecond)))
 	if tk.ids[0] == "" {
-		e.closeAll(socks)
+		e.ws.CloseAll(socks)
 		r.Finish()
 		return r, fmt.Errorf("broadcast: the ticket could not be created (%s)", report.FormatCodes(tk.codes.snapshot()))
 	}
@@ -92,12 +93,12 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report
 	last := make([]time.Duration, f.events)
 	count := make([]int, f.events)
 	for _, s := range socks {
-		for _, x := range s.lat {
-			n := int(x.n)
-			if count[n] == 0 || x.d < first[n] {
-				first[n] = x.d
+		for _, x := range s.Latencies {
+			n := int(x.N)
+			if count[n] == 0 || x.Took < first[n] {
+				first[n] = x.Took
 			}
-			last[n] = max(last[n], x.d)
+			last[n] = max(last[n], x.Took)
 			count[n]++
 		}
 	}
@@ -113,7 +114,7 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report
 	}
 	for n := range f.events {
 		row := report.EventRow{N: n, Sockets: count[n], PostMs: report.Millis(rp.took[n]), FirstMs: report.Millis(first[n]), LastMs: report.Millis(last[n])}
-		if t0 := rx.sent[n].Load(); t0 != 0 {
+		if t0 := rx.Sent[n].Load(); t0 != 0 {
 			row.At = time.Unix(0, t0).UTC().Format("15:04:05.000")
 		}
 		r.Events = append(r.Events, row)
@@ -127,13 +128,13 @@ func runBroadcast(ctx context.Context, e *env, f broadcastFlags) (*report.Report
 		okKeys = append(okKeys, ledger.Key(ledger.KindReply, n))
 	}
 	expect := append(ticketKeys(0), okKeys...)
-	checkLedger(r, socks, func(*socket) []int64 { return expect }, func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] })
+	checkLedger(r, socks, func(*wsclient.Socket) []int64 { return expect }, func(k int64) bool { return rp.maybe(k) || tk.uncertain[k] })
 
 	r.Figures.Add("pairs p50 / p99 / max ms", fmt.Sprintf("%.2f / %.2f / %.2f", all.P50, all.P99, all.Max))
 	r.Figures.Add("last socket per event p50 / max ms", fmt.Sprintf("%.2f / %.2f", lastDist.P50, lastDist.Max))
 	r.Figures.Add("sockets open", open)
 	r.Figures.Add("events ok / reaching every socket", fmt.Sprintf("%d / %d", len(rp.ok), complete))
-	r.Figures.Add("deliveries", fmt.Sprintf("%d of %d due", rx.replies.Load(), want))
+	r.Figures.Add("deliveries", fmt.Sprintf("%d of %d due", rx.Replies.Load(), want))
 	r.Figures.Add("write errors", report.Failures(r.Writes.Codes))
 	r.Figures.Add("drain after last event", drained.Round(time.Millisecond).String())
 	return r.Complete(ctx)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // common are the flags every scenario takes.
@@ -67,13 +68,9 @@ type env struct {
 	c       *common
 	targets []*url.URL
 	mint    *identity.Minter
-	rest    *http.Client // REST and /metrics; keep-alive
-	ws      *http.Client // WebSocket handshakes only: each connection is taken over
-	closing atomic.Bool  // set once the tool starts closing its own sockets
-
-	dialTCP func(ctx context.Context, network, addr string) (net.Conn, error)
-	poll    *poller         // the epoll reader's, with -reader epoll
-	prof    *report.Profile // -cpuprofile
+	rest    *http.Client     // REST and /metrics; keep-alive
+	ws      *wsclient.Dialer // the run's sockets
+	prof    *report.Profile  // -cpuprofile
 }
 
 // needGoReader refuses -reader epoll for a scenario whose sockets write, pause or
@@ -88,8 +85,8 @@ func (c *common) needGoReader(scenario string) error {
 // close stops what the env runs besides the scenario.
 func (e *env) close() {
 	e.prof.Stop()
-	if e.poll != nil {
-		e.poll.close()
+	if e.ws != nil {
+		e.ws.Close()
 	}
 }
 
@@ -158,21 +155,24 @@ func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}, Timeout: 30 * time.Second}
-	e.dialTCP = sourceDialer(srcs)
+	e.ws = &wsclient.Dialer{DialTCP: sourceDialer(srcs)}
+	for t := range e.targets {
+		e.ws.URLs = append(e.ws.URLs, e.wsURL(t))
+	}
 	switch c.reader {
 	case "go":
 	case "epoll":
-		p, err := newPoller(runtime.GOMAXPROCS(0))
+		p, err := wsclient.NewPoller(runtime.GOMAXPROCS(0))
 		if err != nil {
 			return nil, err
 		}
-		e.poll = p
+		e.ws.Poll = p
 	default:
 		return nil, fmt.Errorf("-reader %q: want go or epoll", c.reader)
 	}
-	e.ws = &http.Client{Transport: &http.Transport{
+	e.ws.HTTP = &http.Client{Transport: &http.Transport{
 		Proxy:              nil,
-		DialContext:        e.dialTCP,
+		DialContext:        e.ws.DialTCP,
 		DisableCompression: true,
 		// The handshake's buffers stay with the socket: keep them small.
 		ReadBufferSize:  1024,

@@ -9,6 +9,7 @@ import (
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // tickets are the tickets the tool created in its setup: ticket i belongs to
@@ -124,7 +125,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report.Report, erro
 	settled := e.connectSettled(ctx, r, rx, socks, 30*time.Second)
 	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
 	if err := w.setup(ctx, e, r, f.tickets); err != nil {
-		e.closeAll(socks)
+		e.ws.CloseAll(socks)
 		r.Notes = append(r.Notes, "no ticket could be created: nothing to reply to")
 		r.Finish()
 		return r, fmt.Errorf("fanout: %w", err)
@@ -140,7 +141,7 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report.Report, erro
 	openAdmins := int64(countOpen(adminSocks))
 	clientOpen := make([]bool, f.clients)
 	for i, s := range clientSocks {
-		clientOpen[i] = s.opened()
+		clientOpen[i] = s.Opened()
 	}
 	var want int64
 	for _, n := range rp.ok {
@@ -169,9 +170,9 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report.Report, erro
 		byInstance(r, e, rx, socks, r.MeasureStart(), f.window)
 	}
 
-	got := rx.replies.Load()
-	span := time.Duration(rx.lastReply.Load()-r.MeasureStart().UnixNano()) * time.Nanosecond
-	if rx.lastReply.Load() == 0 {
+	got := rx.Replies.Load()
+	span := time.Duration(rx.LastReply.Load()-r.MeasureStart().UnixNano()) * time.Nanosecond
+	if rx.LastReply.Load() == 0 {
 		span = 0
 	}
 	w.check(r, socks)
@@ -193,11 +194,11 @@ func runFanout(ctx context.Context, e *env, f fanoutFlags) (*report.Report, erro
 
 // timeline buckets the deliveries on some sockets by the second of the run in
 // which their POST started: a stall shows as one bad second, not as a p99.
-func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []report.SecondRow {
+func timeline(rx *wsclient.Receiver, rp *replies, socks []*wsclient.Socket, start time.Time) []report.SecondRow {
 	var buckets, posts [][]time.Duration
-	sec := func(n int) int { return int(time.Duration(rx.sent[n].Load() - start.UnixNano()).Seconds()) }
+	sec := func(n int) int { return int(time.Duration(rx.Sent[n].Load() - start.UnixNano()).Seconds()) }
 	for n, d := range rp.took {
-		if i := sec(n); i >= 0 && d > 0 && rx.sent[n].Load() != 0 {
+		if i := sec(n); i >= 0 && d > 0 && rx.Sent[n].Load() != 0 {
 			for len(posts) <= i {
 				posts = append(posts, nil)
 			}
@@ -205,8 +206,8 @@ func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []rep
 		}
 	}
 	for _, s := range socks {
-		for _, x := range s.lat {
-			t0 := rx.sent[x.n].Load()
+		for _, x := range s.Latencies {
+			t0 := rx.Sent[x.N].Load()
 			sec := int(time.Duration(t0 - start.UnixNano()).Seconds())
 			if sec < 0 {
 				continue
@@ -214,7 +215,7 @@ func timeline(rx *receiver, rp *replies, socks []*socket, start time.Time) []rep
 			for len(buckets) <= sec {
 				buckets = append(buckets, nil)
 			}
-			buckets[sec] = append(buckets[sec], x.d)
+			buckets[sec] = append(buckets[sec], x.Took)
 		}
 	}
 	out := make([]report.SecondRow, len(buckets))

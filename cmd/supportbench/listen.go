@@ -14,6 +14,7 @@ import (
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // listen is the second process of a run that one process cannot hold: it opens
@@ -77,8 +78,8 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 	if err != nil {
 		return nil, err
 	}
-	rx := newReceiver(e.c.run, 0)
-	rx.stamp = true
+	rx := wsclient.NewReceiver(e.c.run, 0)
+	rx.Stamp = true
 	socks, _, _ := population(rx, clients, agents, f.admins)
 	assignTargets(e, socks)
 
@@ -92,12 +93,12 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 
 	from := int64(-1)
 	for _, s := range socks {
-		if s.opened() && s.helloAt.Load() != 0 && (from < 0 || s.helloLast < from) {
-			from = s.helloLast
+		if s.Opened() && s.HelloAt.Load() != 0 && (from < 0 || s.HelloLast < from) {
+			from = s.HelloLast
 		}
 	}
 	if from < 0 {
-		e.closeAll(socks)
+		e.ws.CloseAll(socks)
 		r.Notes = append(r.Notes, "no socket got its hello: nothing to check")
 		return r.Complete(ctx)
 	}
@@ -107,7 +108,7 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 	lg, logErr := e.readLog(ctx, reader, from)
 	drained := settle(ctx, rx, time.Second, e.c.drain)
 	r.Setup.Add("drainAfterLog", drained.Round(time.Millisecond).String())
-	e.closeAll(socks)
+	e.ws.CloseAll(socks)
 	fc := countFrames(rx, socks)
 	r.Frames = &fc
 	if logErr != nil {
@@ -120,23 +121,23 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 	var all, ofClients, ofAgents []time.Duration
 	byType := map[string][]time.Duration{}
 	for _, s := range socks {
-		if !s.opened() {
+		if !s.Opened() {
 			continue
 		}
-		t := ledger.CheckLog(lg, owners, ledger.Scope{Admin: s.who.Admin(), Client: s.who.ID}, s.helloLast, s.got)
+		t := ledger.CheckLog(lg, owners, ledger.Scope{Admin: s.Who.Admin(), Client: s.Who.ID}, s.HelloLast, s.Got)
 		r.Ledger.Add(t)
 		if !t.Clean() && len(r.Problems) < 10 {
-			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s, hello lastEventId %d): %s", s.i, s.who.Role, s.who.ID, s.helloLast, t))
+			r.Problems = append(r.Problems, fmt.Sprintf("socket %d (%s %s, hello lastEventId %d): %s", s.Index, s.Who.Role, s.Who.ID, s.HelloLast, t))
 		}
-		for i, g := range s.got {
+		for i, g := range s.Got {
 			ev, ok := lg.ByID[g.ID]
-			if !ok || g.ID <= s.helloLast || i >= len(s.arrived) {
+			if !ok || g.ID <= s.HelloLast || i >= len(s.Arrived) {
 				continue
 			}
-			d := time.Duration(s.arrived[i] - ev.At.UnixNano())
+			d := time.Duration(s.Arrived[i] - ev.At.UnixNano())
 			all = append(all, d)
 			byType[ev.Type] = append(byType[ev.Type], d)
-			if s.who.Admin() {
+			if s.Who.Admin() {
 				ofAgents = append(ofAgents, d)
 			} else {
 				ofClients = append(ofClients, d)
@@ -168,7 +169,7 @@ func runListen(ctx context.Context, e *env, f listenFlags) (*report.Report, erro
 
 // listenUntil waits until max has passed, or until events have arrived and none
 // came for idle (when idle > 0). It returns how long it listened and why it stopped.
-func listenUntil(ctx context.Context, rx *receiver, maxWait, idle time.Duration) (time.Duration, string) {
+func listenUntil(ctx context.Context, rx *wsclient.Receiver, maxWait, idle time.Duration) (time.Duration, string) {
 	start := time.Now()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -176,7 +177,7 @@ func listenUntil(ctx context.Context, rx *receiver, maxWait, idle time.Duration)
 		if time.Since(start) >= maxWait {
 			return time.Since(start), "-duration"
 		}
-		if last := rx.lastEvent.Load(); idle > 0 && last != 0 && time.Since(time.Unix(0, last)) >= idle {
+		if last := rx.LastEvent.Load(); idle > 0 && last != 0 && time.Since(time.Unix(0, last)) >= idle {
 			return time.Since(start), "idle"
 		}
 		select {
@@ -197,11 +198,11 @@ const logWait = 60 * time.Second
 func (e *env) readLog(ctx context.Context, who *identity.User, from int64) (*ledger.Log, error) {
 	ctx, cancel := context.WithTimeout(ctx, logWait)
 	defer cancel()
-	s := &socket{who: who}
-	if err := e.dial(ctx, s, "?lastEventId="+strconv.FormatInt(from, 10)); err != nil {
+	s := &wsclient.Socket{Who: who}
+	if err := e.ws.Dial(ctx, s, "?lastEventId="+strconv.FormatInt(from, 10)); err != nil {
 		return nil, err
 	}
-	conn := s.conn
+	conn := s.Conn
 	defer conn.CloseNow()
 	lg := &ledger.Log{From: from, Last: -1, ByID: map[int64]ledger.Event{}}
 	complete := func() bool {

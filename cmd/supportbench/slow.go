@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 type slowFlags struct {
@@ -80,13 +81,13 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report.Report, e
 	}
 	// Population puts the agent sockets first: the first k are the slow ones.
 	w.slow = make([]bool, len(w.socks))
-	var healthy, slow, healthyClients, healthyAdmins []*socket
+	var healthy, slow, healthyClients, healthyAdmins []*wsclient.Socket
 	for i, s := range w.socks {
 		w.slow[i] = i < k
 		switch {
 		case i < k:
 			slow = append(slow, s)
-		case s.who.Admin():
+		case s.Who.Admin():
 			healthy, healthyAdmins = append(healthy, s), append(healthyAdmins, s)
 		default:
 			healthy, healthyClients = append(healthy, s), append(healthyClients, s)
@@ -96,12 +97,12 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report.Report, e
 	var pause atomic.Bool
 	resume := make(chan struct{})
 	for _, s := range slow {
-		s.pause, s.resume = &pause, resume
+		s.Pause, s.Resume = &pause, resume
 	}
 	e.connectSettled(ctx, r, w.rx, w.socks, 30*time.Second)
 	if err := w.setup(ctx, e, r, f.clients); err != nil {
 		close(resume)
-		e.closeAll(w.socks)
+		e.ws.CloseAll(w.socks)
 		r.Finish()
 		return r, fmt.Errorf("slow: %w", err)
 	}
@@ -134,21 +135,21 @@ func runSlow(ctx context.Context, e *env, f slowFlags, k int) (*report.Report, e
 	close(resume)
 	closes := map[string]int{}
 	for _, s := range slow {
-		if s.conn == nil {
+		if s.Conn == nil {
 			continue
 		}
 		select {
-		case <-s.done:
+		case <-s.Done:
 			code := "none"
-			if s.closeCode != -1 {
-				code = strconv.Itoa(int(s.closeCode))
+			if s.CloseCode != -1 {
+				code = strconv.Itoa(int(s.CloseCode))
 			}
 			closes[code]++
 		case <-time.After(10 * time.Second):
 			closes["still open"]++
 		}
 	}
-	e.closeAll(w.socks)
+	e.ws.CloseAll(w.socks)
 	e.rest.CloseIdleConnections()
 
 	r.Writes = w.rp.stats(total, sent, skipped, f.rate, elapsed)

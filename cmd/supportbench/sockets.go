@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 type socketsFlags struct {
@@ -57,7 +58,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	rx := newReceiver(e.c.run, 0)
+	rx := wsclient.NewReceiver(e.c.run, 0)
 	socks, clientSocks, _ := population(rx, clients[:f.clients], agents, f.admins)
 	assignTargets(e, socks)
 
@@ -65,7 +66,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	r.Server = append(r.Server, before...)
 	settled := e.connectSettled(ctx, r, rx, socks, 60*time.Second)
 	r.Setup.Add("settled", settled.Round(time.Millisecond).String())
-	r.Setup.Add("framesWhileConnecting", rx.frames.Load())
+	r.Setup.Add("framesWhileConnecting", rx.Frames.Load())
 
 	held := e.scrapeAll(ctx, "held")
 	r.BeginMeasure(held)
@@ -79,12 +80,12 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	var pingFailed atomic.Int64
 	forEach(ctx, len(socks), 256, func(i int) {
 		s := socks[i]
-		if s.conn == nil {
+		if s.Conn == nil {
 			return
 		}
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if err := s.conn.Write(wctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
+		if err := s.Conn.Write(wctx, websocket.MessageText, []byte(`{"type":"ping"}`)); err != nil {
 			pingFailed.Add(1)
 		}
 	})
@@ -93,8 +94,8 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	pongs := func() int64 {
 		var p int64
 		for _, s := range socks {
-			if s.conn != nil {
-				p += s.pongs.Load()
+			if s.Conn != nil {
+				p += s.Pongs.Load()
 			}
 		}
 		return p
@@ -102,13 +103,13 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	for time.Now().Before(deadline) && ctx.Err() == nil && pongs()+pingFailed.Load() < int64(open) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	var probeClient *socket // client 0's socket, when there are client sockets
+	var probeClient *wsclient.Socket // client 0's socket, when there are client sockets
 	if len(clientSocks) > 0 {
 		probeClient = clientSocks[0]
 	}
 	var probeDue int64
 	for _, s := range socks {
-		if s.conn != nil && (s.who.Admin() || s == probeClient) {
+		if s.Conn != nil && (s.Who.Admin() || s == probeClient) {
 			probeDue += 2
 		}
 	}
@@ -118,7 +119,7 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	waitSetup(ctx, rx, probeDue, 10*time.Second)
 	pongsGot := pongs()
 
-	e.closeAll(socks)
+	e.ws.CloseAll(socks)
 	e.rest.CloseIdleConnections()
 	sleepCtx(context.Background(), 2*time.Second)
 	after := e.scrapeAll(context.Background(), "2s after close")
@@ -126,8 +127,8 @@ func runSockets(ctx context.Context, e *env, f socketsFlags) (*report.Report, er
 	fc := countFrames(rx, socks)
 	r.Frames = &fc
 
-	checkLedger(r, socks, func(s *socket) []int64 {
-		if s.who.Admin() || s == probeClient {
+	checkLedger(r, socks, func(s *wsclient.Socket) []int64 {
+		if s.Who.Admin() || s == probeClient {
 			if tk.ids[0] != "" {
 				return ticketKeys(0)
 			}

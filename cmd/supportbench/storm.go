@@ -11,6 +11,7 @@ import (
 
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 type stormFlags struct {
@@ -70,7 +71,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report.Report, error)
 	r.Server = append(r.Server, e.scrapeAll(ctx, "before")...)
 	e.connectSettled(ctx, r, w.rx, w.socks, 60*time.Second)
 	if err := w.setup(ctx, e, r, f.clients); err != nil {
-		e.closeAll(w.socks)
+		e.ws.CloseAll(w.socks)
 		r.Finish()
 		return r, fmt.Errorf("storm: %w", err)
 	}
@@ -95,7 +96,7 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report.Report, error)
 	settle(ctx, w.rx, time.Second, max(0, time.Until(deadline)))
 	r.EndMeasure(e.scrapeAll(ctx, "storm end"))
 	r.Figures.Add("sockets ended by the server after reconnecting, by error", report.FormatCodes(endedBy(w.socks)))
-	e.closeAll(w.socks)
+	e.ws.CloseAll(w.socks)
 	e.rest.CloseIdleConnections()
 
 	r.Writes = w.rp.stats(total, len(w.rp.posts), 0, f.rate, 0)
@@ -119,13 +120,13 @@ func runStorm(ctx context.Context, e *env, f stormFlags) (*report.Report, error)
 }
 
 // storm drops and reconnects every open socket, socket i at spread·i/n.
-func (e *env) storm(ctx context.Context, socks []*socket, spread time.Duration, conc int) []drop {
+func (e *env) storm(ctx context.Context, socks []*wsclient.Socket, spread time.Duration, conc int) []drop {
 	drops := make([]drop, len(socks))
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, s := range socks {
-		if s.conn == nil || ctx.Err() != nil {
+		if s.Conn == nil || ctx.Err() != nil {
 			continue
 		}
 		sleepCtx(ctx, time.Until(start.Add(spread*time.Duration(i)/time.Duration(len(socks)))))
@@ -141,42 +142,38 @@ func (e *env) storm(ctx context.Context, socks []*socket, spread time.Duration, 
 
 // redial cuts s, waits for its reader, and opens it again with ?lastEventId=.
 // The socket keeps what it received: the ledger sees both connections as one.
-func (e *env) redial(ctx context.Context, s *socket) drop {
-	s.conn.CloseNow()
-	<-s.done
-	d := drop{gotN: len(s.got), latN: len(s.lat)}
-	for _, g := range s.got {
+func (e *env) redial(ctx context.Context, s *wsclient.Socket) drop {
+	s.Cut()
+	d := drop{gotN: len(s.Got), latN: len(s.Latencies)}
+	for _, g := range s.Got {
 		d.lastID = max(d.lastID, g.ID)
 	}
-	s.helloAt.Store(0)
 	query := ""
 	if d.lastID > 0 {
 		query = "?lastEventId=" + strconv.FormatInt(d.lastID, 10)
 	}
 	d.at = time.Now()
-	if err := e.dial(ctx, s, query); err != nil {
+	if err := e.ws.Reopen(ctx, s, query); err != nil {
 		d.failed = "net"
-		if he := (*handshakeError)(nil); errors.As(err, &he) {
-			d.failed = strconv.Itoa(he.status)
+		if he := (*wsclient.HandshakeError)(nil); errors.As(err, &he) {
+			d.failed = strconv.Itoa(he.Status)
 		}
-		return d
 	}
-	go s.readLoop(e)
 	return d
 }
 
 // endedBy counts the sockets whose reader has ended, by its error.
-func endedBy(socks []*socket) map[string]int {
+func endedBy(socks []*wsclient.Socket) map[string]int {
 	out := map[string]int{}
 	for _, s := range socks {
-		if s.done == nil {
+		if s.Done == nil {
 			continue
 		}
 		select {
-		case <-s.done:
+		case <-s.Done:
 			msg := "?"
-			if s.err != nil {
-				msg = s.err.Error()
+			if s.Err != nil {
+				msg = s.Err.Error()
 				if len(msg) > 80 {
 					msg = msg[:80]
 				}
@@ -198,10 +195,10 @@ func reopened(drops []drop) int {
 	return n
 }
 
-func helloCount(socks []*socket, drops []drop) int {
+func helloCount(socks []*wsclient.Socket, drops []drop) int {
 	n := 0
 	for i, s := range socks {
-		if !drops[i].at.IsZero() && drops[i].failed == "" && s.helloAt.Load() != 0 {
+		if !drops[i].at.IsZero() && drops[i].failed == "" && s.HelloAt.Load() != 0 {
 			n++
 		}
 	}
@@ -220,7 +217,7 @@ func stormResult(w *world, drops []drop, start time.Time) stormStats {
 	st := stormStats{failed: map[string]int{}}
 	end := map[int]time.Time{} // reply n → when its POST was answered
 	for _, n := range w.rp.ok {
-		end[n] = time.Unix(0, w.rx.sent[n].Load()).Add(w.rp.took[n])
+		end[n] = time.Unix(0, w.rx.Sent[n].Load()).Add(w.rp.took[n])
 	}
 	for i, s := range w.socks {
 		d := drops[i]
@@ -232,27 +229,27 @@ func stormResult(w *world, drops []drop, start time.Time) stormStats {
 			st.failed[d.failed]++
 			continue
 		}
-		if s.helloAt.Load() == 0 {
+		if s.HelloAt.Load() == 0 {
 			continue
 		}
-		hello := time.Unix(0, s.helloAt.Load())
+		hello := time.Unix(0, s.HelloAt.Load())
 		st.hello = append(st.hello, hello.Sub(d.at))
 		before := map[int64]bool{}
-		for _, g := range s.got[:d.gotN] {
+		for _, g := range s.Got[:d.gotN] {
 			before[g.Key] = true
 		}
 		var due []int
 		for _, n := range w.rp.ok {
 			t := w.rp.ticket[n]
-			inScope := s.who.Admin() || int(t) == s.i-len(w.adminSocks)
+			inScope := s.Who.Admin() || int(t) == s.Index-len(w.adminSocks)
 			if inScope && end[n].Before(d.at) && !before[ledger.Key(ledger.KindReply, n)] {
 				due = append(due, n)
 			}
 		}
 		st.toReplay += len(due)
 		got := map[int]time.Time{}
-		for _, x := range s.lat[d.latN:] {
-			got[int(x.n)] = time.Unix(0, w.rx.sent[x.n].Load()).Add(x.d)
+		for _, x := range s.Latencies[d.latN:] {
+			got[int(x.N)] = time.Unix(0, w.rx.Sent[x.N].Load()).Add(x.Took)
 		}
 		if at, ok := replayedAt(due, got, hello); ok {
 			st.replayed = append(st.replayed, at.Sub(d.at))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // window is a span of the measured phase, as offsets from its start: faults.sh breaks
@@ -32,17 +33,17 @@ func parseWindow(s string) (*window, error) {
 
 // byInstance adds, for each target, the deliveries of replies posted inside w and
 // their latency: the cut instance's sockets against the others'.
-func byInstance(r *report.Report, e *env, rx *receiver, socks []*socket, start time.Time, w *window) {
+func byInstance(r *report.Report, e *env, rx *wsclient.Receiver, socks []*wsclient.Socket, start time.Time, w *window) {
 	lo, hi := start.Add(w.from).UnixNano(), start.Add(w.to).UnixNano()
 	per := make([][]time.Duration, len(e.targets))
 	open := make([]int, len(e.targets))
 	for _, s := range socks {
-		if s.opened() {
-			open[s.target]++
+		if s.Opened() {
+			open[s.Target]++
 		}
-		for _, x := range s.lat {
-			if t0 := rx.sent[x.n].Load(); t0 >= lo && t0 < hi {
-				per[s.target] = append(per[s.target], x.d)
+		for _, x := range s.Latencies {
+			if t0 := rx.Sent[x.N].Load(); t0 >= lo && t0 < hi {
+				per[s.Target] = append(per[s.Target], x.Took)
 			}
 		}
 	}

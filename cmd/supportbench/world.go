@@ -9,14 +9,15 @@ import (
 	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
 // world is the setup fanout, storm and slow share: client and agent sockets,
 // one ticket per client, and replies numbered 0… to random tickets.
 type world struct {
 	agents                         []*identity.User
-	rx                             *receiver
-	socks, clientSocks, adminSocks []*socket
+	rx                             *wsclient.Receiver
+	socks, clientSocks, adminSocks []*wsclient.Socket
 	tk                             *tickets
 	created                        []int
 	rp                             *replies
@@ -24,14 +25,16 @@ type world struct {
 }
 
 // reading says whether s is open and read.
-func (w *world) reading(s *socket) bool { return s.opened() && (w.slow == nil || !w.slow[s.i]) }
+func (w *world) reading(s *wsclient.Socket) bool {
+	return s.Opened() && (w.slow == nil || !w.slow[s.Index])
+}
 
 func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
 	cl, err := e.mint.Users(identity.RoleClient, "sb "+e.c.run+" client", clients)
 	if err != nil {
 		return nil, err
 	}
-	w := &world{rx: newReceiver(e.c.run, total), rp: newReplies(total)}
+	w := &world{rx: wsclient.NewReceiver(e.c.run, total), rp: newReplies(total)}
 	if w.agents, err = e.mint.Users(identity.RoleAdmin, "sb "+e.c.run+" agent", max(1, ceilDiv(admins, perAdmin))); err != nil {
 		return nil, err
 	}
@@ -45,7 +48,7 @@ func newWorld(e *env, clients, admins, perAdmin, total int) (*world, error) {
 func (w *world) setup(ctx context.Context, e *env, r *report.Report, n int) error {
 	clients := make([]*identity.User, n)
 	for i := range clients {
-		clients[i] = w.clientSocks[i].who
+		clients[i] = w.clientSocks[i].Who
 	}
 	w.tk = createTickets(ctx, e, clients, n)
 	w.created = w.tk.created()
@@ -54,7 +57,7 @@ func (w *world) setup(ctx context.Context, e *env, r *report.Report, n int) erro
 	var due int64
 	for _, i := range w.created {
 		due += 2 * agents
-		if w.clientSocks[i].opened() {
+		if w.clientSocks[i].Opened() {
 			due += 2
 		}
 	}
@@ -62,7 +65,7 @@ func (w *world) setup(ctx context.Context, e *env, r *report.Report, n int) erro
 	r.Setup.Add("tickets", len(w.created))
 	r.Setup.Add("ticketsIn", w.tk.elapsed.Round(time.Millisecond).String())
 	r.Setup.Add("answers", report.FormatCodes(w.tk.codes.snapshot()))
-	r.Setup.Add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", w.rx.setup.Load(), due, waited.Round(time.Millisecond)))
+	r.Setup.Add("setupEventsDelivered", fmt.Sprintf("%d of %d in %s", w.rx.Setup.Load(), due, waited.Round(time.Millisecond)))
 	if len(w.created) == 0 {
 		return fmt.Errorf("no ticket created (%s)", report.FormatCodes(w.tk.codes.snapshot()))
 	}
@@ -80,7 +83,7 @@ func (w *world) pickTickets(e *env) {
 }
 
 // check runs the ledger over socks with fanout's scope rules.
-func (w *world) check(r *report.Report, socks []*socket) {
+func (w *world) check(r *report.Report, socks []*wsclient.Socket) {
 	okByTicket := map[int32][]int64{}
 	var all []int64
 	for _, i := range w.created {
@@ -92,11 +95,11 @@ func (w *world) check(r *report.Report, socks []*socket) {
 		okByTicket[w.rp.ticket[n]] = append(okByTicket[w.rp.ticket[n]], k)
 	}
 	maybe := func(k int64) bool { return w.rp.maybe(k) || w.tk.uncertain[k] }
-	checkLedger(r, socks, func(s *socket) []int64 {
-		if s.who.Admin() {
+	checkLedger(r, socks, func(s *wsclient.Socket) []int64 {
+		if s.Who.Admin() {
 			return all
 		}
-		i := s.i - len(w.adminSocks)
+		i := s.Index - len(w.adminSocks)
 		if i >= len(w.tk.ids) || w.tk.ids[i] == "" {
 			return nil
 		}

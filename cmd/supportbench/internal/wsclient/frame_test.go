@@ -1,4 +1,4 @@
-package main
+package wsclient
 
 import "github.com/supportd/supportd/cmd/supportbench/internal/ledger"
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package wsclient
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -35,11 +36,11 @@ import (
 // wsGUID is RFC 6455's handshake constant.
 const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// rawConn is one socket read by the poller: the tool did the handshake itself and
+// rawConn is one socket read by the Poller: the tool did the handshake itself and
 // holds the file descriptor, outside Go's netpoller.
 type rawConn struct {
-	s  *socket
-	e  *env
+	s  *Socket
+	d  *Dialer
 	mu sync.Mutex // guards fd against a write racing the close
 	fd int
 
@@ -47,10 +48,10 @@ type rawConn struct {
 	msg     []byte // a fragmented message being assembled
 }
 
-// poller reads every raw socket of the run: a few loops, each waiting with its own
+// Poller reads every raw socket of the run: a few loops, each waiting with its own
 // epoll instance on its share of the sockets. A socket belongs to one loop, so the
 // loops need no one-shot re-arming (a syscall per frame) to stay off each other.
-type poller struct {
+type Poller struct {
 	loops []*epollLoop
 	next  atomic.Uint64
 	wg    sync.WaitGroup
@@ -63,8 +64,9 @@ type epollLoop struct {
 	stop  *atomic.Bool
 }
 
-func newPoller(loops int) (*poller, error) {
-	p := &poller{}
+// NewPoller starts loops epoll loops; Dialer.Close stops them.
+func NewPoller(loops int) (*Poller, error) {
+	p := &Poller{}
 	stop := &atomic.Bool{}
 	for range max(1, loops) {
 		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
@@ -80,7 +82,7 @@ func newPoller(loops int) (*poller, error) {
 }
 
 // close stops the loops (within their 100 ms wait) and closes the epoll instances.
-func (p *poller) close() {
+func (p *Poller) close() {
 	if len(p.loops) > 0 {
 		p.loops[0].stop.Store(true)
 	}
@@ -91,7 +93,7 @@ func (p *poller) close() {
 }
 
 // add hands rc to a loop after the frames that came with the handshake's answer.
-func (p *poller) add(rc *rawConn, early []byte) error {
+func (p *Poller) add(rc *rawConn, early []byte) error {
 	l := p.loops[p.next.Add(1)%uint64(len(p.loops))]
 	if len(early) > 0 && !rc.consume(early, time.Now()) {
 		rc.end(l, io.EOF)
@@ -119,7 +121,7 @@ func (p *epollLoop) run() {
 			if errors.Is(err, syscall.EINTR) {
 				continue
 			}
-			warnf("epoll_wait: %v", err)
+			fmt.Fprintf(os.Stderr, "supportbench: epoll_wait: %v\n", err)
 			return
 		}
 		for _, ev := range events[:n] {
@@ -163,7 +165,7 @@ func (rc *rawConn) consume(b []byte, at time.Time) bool {
 	for {
 		fin, op, payload, n, err := nextFrame(b)
 		if err != nil {
-			rc.s.err = err
+			rc.s.Err = err
 			return false
 		}
 		if n == 0 {
@@ -194,9 +196,9 @@ func (rc *rawConn) frame(fin bool, op byte, payload []byte, at time.Time) bool {
 		}
 		rc.s.handle(payload, at)
 	case 0x8: // close: answer it and stop
-		rc.s.closeCode = 1005
+		rc.s.CloseCode = 1005
 		if len(payload) >= 2 {
-			rc.s.closeCode = websocket.StatusCode(binary.BigEndian.Uint16(payload))
+			rc.s.CloseCode = websocket.StatusCode(binary.BigEndian.Uint16(payload))
 		}
 		rc.write(0x8, payload[:min(2, len(payload))])
 		return false
@@ -226,14 +228,14 @@ func (rc *rawConn) write(op byte, payload []byte) {
 	}
 }
 
-// closeNormal starts the close handshake; the poller ends the socket on the answer.
+// closeNormal starts the close handshake; the Poller ends the socket on the answer.
 func (rc *rawConn) closeNormal() {
 	var code [2]byte
 	binary.BigEndian.PutUint16(code[:], 1000)
 	rc.write(0x8, code[:])
 }
 
-// shutdown makes the poller end the socket now.
+// shutdown makes the Poller end the socket now.
 func (rc *rawConn) shutdown() {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -258,11 +260,11 @@ func (rc *rawConn) end(p *epollLoop, err error) {
 	syscall.Close(fd)
 	rc.mu.Unlock()
 	s := rc.s
-	if s.err == nil {
-		s.err = err
+	if s.Err == nil {
+		s.Err = err
 	}
-	s.closedByUs = rc.e.closing.Load()
-	close(s.done)
+	s.ClosedByUs = rc.d.closing.Load()
+	close(s.Done)
 }
 
 // nextFrame parses the frame at the start of b: n == 0 when it is not all there.
@@ -287,7 +289,7 @@ func nextFrame(b []byte) (fin bool, op byte, payload []byte, n int, err error) {
 		}
 		size, h = binary.BigEndian.Uint64(b[2:]), 10
 	}
-	if size > readLimit {
+	if size > ReadLimit {
 		return false, 0, nil, 0, fmt.Errorf("frame of %d bytes", size)
 	}
 	if uint64(len(b)-h) < size {
@@ -297,11 +299,11 @@ func nextFrame(b []byte) (fin bool, op byte, payload []byte, n int, err error) {
 	return fin, op, b[h:end], end, nil
 }
 
-// dialRaw opens s with a handshake of the tool's own and hands it to the poller.
-func (e *env) dialRaw(ctx context.Context, s *socket) error {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+// dialRaw opens s with a handshake of the tool's own and hands it to the Poller.
+func (d *Dialer) dialRaw(ctx context.Context, s *Socket) error {
+	ctx, cancel := context.WithTimeout(ctx, DialTimeout)
 	defer cancel()
-	u, err := url.Parse(e.wsURL(s.target))
+	u, err := url.Parse(d.URLs[s.Target])
 	if err != nil {
 		return err
 	}
@@ -309,20 +311,20 @@ func (e *env) dialRaw(ctx context.Context, s *socket) error {
 		return errors.New("-reader epoll: plain ws:// targets only")
 	}
 	s.dialStart = time.Now()
-	conn, err := e.dialTCP(ctx, "tcp", u.Host)
+	conn, err := d.DialTCP(ctx, "tcp", u.Host)
 	if err != nil {
 		return err
 	}
-	defer conn.Close() // the poller reads a duplicate of its descriptor
-	if d, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(d)
+	defer conn.Close() // the Poller reads a duplicate of its descriptor
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
 	}
 	var key [16]byte
 	_, _ = rand.Read(key[:])
 	k := base64.StdEncoding.EncodeToString(key[:])
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + k +
-		"\r\nAuthorization: " + s.who.Bearer + "\r\n\r\n"
+		"\r\nAuthorization: " + s.Who.Bearer + "\r\n\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
 		return err
 	}
@@ -331,9 +333,9 @@ func (e *env) dialRaw(ctx context.Context, s *socket) error {
 		return err
 	}
 	status, accept := parseHead(head)
-	s.dialDur = time.Since(s.dialStart)
+	s.DialDur = time.Since(s.dialStart)
 	if status != 101 {
-		return &handshakeError{status: status}
+		return &HandshakeError{Status: status}
 	}
 	sum := sha1.Sum([]byte(k + wsGUID))
 	if accept != base64.StdEncoding.EncodeToString(sum[:]) {
@@ -343,9 +345,9 @@ func (e *env) dialRaw(ctx context.Context, s *socket) error {
 	if err != nil {
 		return err
 	}
-	s.done = make(chan struct{})
-	s.raw = &rawConn{s: s, e: e, fd: fd}
-	if err := e.poll.add(s.raw, early); err != nil {
+	s.Done = make(chan struct{})
+	s.raw = &rawConn{s: s, d: d, fd: fd}
+	if err := d.Poll.add(s.raw, early); err != nil {
 		syscall.Close(fd)
 		s.raw = nil
 		return err
@@ -387,7 +389,7 @@ func parseHead(head []byte) (status int, accept string) {
 	return status, accept
 }
 
-// dupFD duplicates conn's descriptor in non-blocking mode, for the poller.
+// dupFD duplicates conn's descriptor in non-blocking mode, for the Poller.
 func dupFD(conn net.Conn) (int, error) {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
