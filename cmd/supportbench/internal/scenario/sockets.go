@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -18,7 +18,7 @@ type socketsFlags struct {
 	hold                      time.Duration
 }
 
-func socketsCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func socketsCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("sockets", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := socketsFlags{}

@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -195,7 +195,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // bounded runs a scenario on a new env within -max-time: whatever happens, it stops
 // by itself (the scenarios stop well before).
-func bounded(ctx context.Context, c *common, run func(context.Context, *env) (*report.Report, error)) (*report.Report, *common, error) {
+func bounded(ctx context.Context, c *Common, run func(context.Context, *env) (*report.Report, error)) (*report.Report, *Common, error) {
 	e, err := newEnv(c, c.maxTime+10*time.Minute)
 	if err != nil {
 		return nil, nil, err

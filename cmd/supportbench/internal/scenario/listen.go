@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type listenFlags struct {
 	duration, idle            time.Duration
 }
 
-func listenCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func listenCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := listenFlags{}

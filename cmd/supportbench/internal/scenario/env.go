@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -22,12 +22,13 @@ import (
 	"github.com/supportd/supportd/cmd/supportbench/internal/wsclient"
 )
 
-// common are the flags every scenario takes.
-type common struct {
+// Common are the flags every scenario takes; the command line prints the report as
+// they say.
+type Common struct {
 	urls        string
 	secret      string
-	json        bool
-	jsonOut     string
+	JSON        bool
+	JSONOut     string
 	sources     int
 	connectRate float64
 	connectConc int
@@ -42,13 +43,13 @@ type common struct {
 	getenv      func(string) string
 }
 
-func commonFlags(fs *flag.FlagSet, getenv func(string) string) *common {
-	c := &common{}
+func commonFlags(fs *flag.FlagSet, getenv func(string) string) *Common {
+	c := &Common{}
 	fs.StringVar(&c.urls, "url", "http://127.0.0.1:8080", "base URL(s) of running supportd instances, comma separated; sockets are spread over them, REST writes go to the first")
 	fs.StringVar(&c.secret, "secret", "", "the server's JWT_SECRET, to mint HS256 tokens (default $JWT_SECRET)")
 	c.getenv = getenv
-	fs.BoolVar(&c.json, "json", false, "print the report as JSON")
-	fs.StringVar(&c.jsonOut, "json-out", "", "also write the report as JSON to this file")
+	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
+	fs.StringVar(&c.JSONOut, "json-out", "", "also write the report as JSON to this file")
 	fs.IntVar(&c.sources, "sources", 32, "spread connections over this many source addresses 127.0.0.2… (loopback targets only; 0: let the kernel choose)")
 	fs.Float64Var(&c.connectRate, "connect-rate", 2000, "socket opens per second")
 	fs.IntVar(&c.connectConc, "connect-concurrency", 64, "socket opens in flight at once")
@@ -65,7 +66,7 @@ func commonFlags(fs *flag.FlagSet, getenv func(string) string) *common {
 
 // env is what every scenario works with: targets, tokens, HTTP clients.
 type env struct {
-	c       *common
+	c       *Common
 	targets []*url.URL
 	mint    *identity.Minter
 	rest    *http.Client     // REST and /metrics; keep-alive
@@ -75,7 +76,7 @@ type env struct {
 
 // needGoReader refuses -reader epoll for a scenario whose sockets write, pause or
 // reconnect: the epoll reader only reads. newEnv checks the flag's value.
-func (c *common) needGoReader(scenario string) error {
+func (c *Common) needGoReader(scenario string) error {
 	if c.reader == "epoll" {
 		return fmt.Errorf("%s: -reader epoll is for broadcast, fanout and listen, whose sockets only read", scenario)
 	}
@@ -90,7 +91,7 @@ func (e *env) close() {
 	}
 }
 
-func newEnv(c *common, tokenTTL time.Duration) (*env, error) {
+func newEnv(c *Common, tokenTTL time.Duration) (*env, error) {
 	if c.run == "" {
 		b := make([]byte, 3)
 		_, _ = rand.Read(b)

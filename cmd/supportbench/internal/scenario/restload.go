@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -129,7 +129,7 @@ type restFlags struct {
 	adminShare                 float64
 }
 
-func restCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func restCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("rest", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := restFlags{}

@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -38,7 +38,7 @@ type abuseFlags struct {
 	setupRetries       int
 }
 
-func abuseCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func abuseCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("abuse", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := abuseFlags{setupRetries: 20, maxGoodInFlight: 200, backoff429: 50 * time.Millisecond}

@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -23,7 +23,7 @@ type slowFlags struct {
 	duration, watch                    time.Duration
 }
 
-func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func slowCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("slow", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := slowFlags{}

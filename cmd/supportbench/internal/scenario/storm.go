@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -20,7 +20,7 @@ type stormFlags struct {
 	spread, tail                            time.Duration
 }
 
-func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func stormCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("storm", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := stormFlags{}

@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -18,7 +18,7 @@ type broadcastFlags struct {
 	interval                 time.Duration
 }
 
-func broadcastCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func broadcastCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := broadcastFlags{}

@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -68,7 +68,7 @@ type fanoutFlags struct {
 	faults                             []faultStep
 }
 
-func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *common, error) {
+func fanoutCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := fanoutFlags{}
