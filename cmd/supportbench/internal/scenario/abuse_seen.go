@@ -117,7 +117,7 @@ func (e *env) dialAs(ctx context.Context, who *identity.User) (*websocket.Conn, 
 	defer cancel()
 	h := http.Header{}
 	h.Set("Authorization", who.Bearer)
-	conn, resp, err := websocket.Dial(ctx, e.wsURL(0), &websocket.DialOptions{
+	conn, resp, err := websocket.Dial(ctx, e.ws.URLs[0], &websocket.DialOptions{
 		HTTPClient: e.ws.HTTP, HTTPHeader: h, CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {

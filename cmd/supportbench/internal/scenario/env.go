@@ -109,20 +109,9 @@ func newEnv(c *Common, tokenTTL time.Duration) (*env, error) {
 		runtime.GOMAXPROCS(c.procs)
 	}
 	e := &env{c: c}
-	for _, s := range strings.Split(c.urls, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			continue
-		}
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("-url %q: want http(s)://host:port", s)
-		}
-		u.Path = strings.TrimSuffix(u.Path, "/")
-		e.targets = append(e.targets, u)
-	}
-	if len(e.targets) == 0 {
-		return nil, errors.New("-url: at least one base URL")
+	var err error
+	if e.targets, err = parseTargets(c.urls); err != nil {
+		return nil, err
 	}
 	if c.secret == "" {
 		c.secret = c.getenv("JWT_SECRET")
@@ -130,15 +119,8 @@ func newEnv(c *Common, tokenTTL time.Duration) (*env, error) {
 	if c.maxTime <= 0 {
 		return nil, errors.New("-max-time must be positive")
 	}
-	m, err := identity.NewMinter(c.secret, tokenTTL)
-	if err != nil {
+	if e.mint, err = identity.NewMinter(c.secret, tokenTTL); err != nil {
 		return nil, err
-	}
-	e.mint = m
-	if c.cpuProfile != "" {
-		if e.prof, err = report.OpenProfile(c.cpuProfile); err != nil {
-			return nil, err
-		}
 	}
 
 	var srcs []net.IP
@@ -156,30 +138,66 @@ func newEnv(c *Common, tokenTTL time.Duration) (*env, error) {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}, Timeout: 30 * time.Second}
-	e.ws = &wsclient.Dialer{DialTCP: sourceDialer(srcs)}
-	for t := range e.targets {
-		e.ws.URLs = append(e.ws.URLs, e.wsURL(t))
+	if e.ws, err = newDialer(c.reader, sourceDialer(srcs), e.targets); err != nil {
+		return nil, err
 	}
-	switch c.reader {
+	// Last: nothing after it can fail and leave the file open.
+	if c.cpuProfile != "" {
+		if e.prof, err = report.OpenProfile(c.cpuProfile); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// parseTargets reads -url: base URLs, comma separated.
+func parseTargets(urls string) ([]*url.URL, error) {
+	var targets []*url.URL
+	for _, s := range strings.Split(urls, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("-url %q: want http(s)://host:port", s)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/")
+		targets = append(targets, u)
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("-url: at least one base URL")
+	}
+	return targets, nil
+}
+
+// newDialer opens the sockets of a run on targets, read as -reader says.
+func newDialer(reader string, dialTCP func(ctx context.Context, network, addr string) (net.Conn, error), targets []*url.URL) (*wsclient.Dialer, error) {
+	d := &wsclient.Dialer{DialTCP: dialTCP}
+	for _, t := range targets {
+		d.URLs = append(d.URLs, wsURL(t))
+	}
+	switch reader {
 	case "go":
 	case "epoll":
 		p, err := wsclient.NewPoller(runtime.GOMAXPROCS(0))
 		if err != nil {
 			return nil, err
 		}
-		e.ws.Poll = p
+		d.Poll = p
 	default:
-		return nil, fmt.Errorf("-reader %q: want go or epoll", c.reader)
+		return nil, fmt.Errorf("-reader %q: want go or epoll", reader)
 	}
-	e.ws.HTTP = &http.Client{Transport: &http.Transport{
+	d.HTTP = &http.Client{Transport: &http.Transport{
 		Proxy:              nil,
-		DialContext:        e.ws.DialTCP,
+		DialContext:        dialTCP,
 		DisableCompression: true,
 		// The handshake's buffers stay with the socket: keep them small.
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
 	}}
-	return e, nil
+	return d, nil
 }
 
 // allLoopbackV4 says whether every target is an IPv4 loopback address (or
@@ -221,8 +239,9 @@ func sourceDialer(srcs []net.IP) func(ctx context.Context, network, addr string)
 // target returns the base URL for the i-th socket (round robin).
 func (e *env) target(i int) int { return i % len(e.targets) }
 
-func (e *env) wsURL(t int) string {
-	u := *e.targets[t]
+// wsURL is the WebSocket endpoint of base URL t.
+func wsURL(t *url.URL) string {
+	u := *t
 	if u.Scheme == "https" {
 		u.Scheme = "wss"
 	} else {
