@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// The roles a token names, as supportd spells them.
 const (
 	RoleClient = "client"
 	RoleAdmin  = "superAdmin"
