@@ -15,7 +15,7 @@ BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 mkdir -p "$OUT"
 go build -o "$BIN/supportd" ./cmd/supportd
-go build -o "$BIN/supportbench" ./cmd/supportbench
+(cd cmd/supportbench && go build -o "$BIN/supportbench" .)
 ulimit -n 20000
 
 # serve N: starts N instances on one fresh database; sets URLS and PIDS. They run

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 const e2eSecret = "supportbench-e2e-secret-0123456789abcdef"
@@ -72,7 +74,7 @@ func startSupportd(t *testing.T) string {
 
 // runTool runs one scenario like the command line does and returns its exit code
 // and JSON report.
-func runTool(ctx context.Context, args ...string) (int, report, string) {
+func runTool(ctx context.Context, args ...string) (int, report.Report, string) {
 	var out, errb bytes.Buffer
 	getenv := func(k string) string {
 		if k == "JWT_SECRET" {
@@ -81,7 +83,7 @@ func runTool(ctx context.Context, args ...string) (int, report, string) {
 		return ""
 	}
 	code := run(ctx, append(args, "-json"), getenv, &out, &errb)
-	var r report
+	var r report.Report
 	_ = json.Unmarshal(out.Bytes(), &r)
 	return code, r, errb.String() + out.String()
 }
@@ -97,7 +99,7 @@ func TestListenNextToAWriter(t *testing.T) {
 
 	var wg sync.WaitGroup
 	var lCode int
-	var lRep report
+	var lRep report.Report
 	var lOut string
 	wg.Go(func() {
 		lCode, lRep, lOut = runTool(ctx, "listen", "-url", base, "-run", "e2e1", "-clients", "30", "-admins", "4",

@@ -20,7 +20,7 @@ DB_TIMEOUT=${DB_TIMEOUT:-2s}
 BIN=$(mktemp -d)
 mkdir -p "$OUT"
 go build -o "$BIN/supportd" ./cmd/supportd
-go build -o "$BIN/supportbench" ./cmd/supportbench
+(cd cmd/supportbench && go build -o "$BIN/supportbench" .)
 ulimit -n 20000
 PIDS=""
 trap 'kill $PIDS 2>/dev/null || true; rm -rf "$BIN"' EXIT

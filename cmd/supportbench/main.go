@@ -21,27 +21,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
+	"github.com/supportd/supportd/cmd/supportbench/internal/scenario"
 )
-
-// scenario is a subcommand: it parses its flags, runs, and returns its report.
-type scenario struct {
-	name, summary string
-	run           func(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error)
-}
-
-// scenarios lists the subcommands.
-func scenarios() []scenario {
-	return []scenario{
-		{"fanout", "client and agent sockets; replies at a rate to random tickets; POST → frame latency", fanoutCmd},
-		{"broadcast", "many agent sockets; one event at an interval; POST → frame on every socket", broadcastCmd},
-		{"sockets", "hold idle sockets; connect rate and server memory and goroutines per socket", socketsCmd},
-		{"rest", "REST load, closed or open loop: reads, writes or a mix; req/s and latency by kind, answers by code", restCmd},
-		{"storm", "every socket drops and reconnects with lastEventId; time to hello and to replayed", stormCmd},
-		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
-		{"abuse", "four attacks (metrics labels, big lists, short-word search, seen flood) next to a well-behaved tenant: its latency, server RSS, series", abuseCmd},
-		{"listen", "more sockets for the clients of another process's -run; checked against the server's event log", listenCmd},
-	}
-}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,12 +44,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if args[0] == "proxy" {
 		return proxyCmd(ctx, args[1:], stdout, stderr)
 	}
-	for _, sc := range scenarios() {
-		if sc.name != args[0] {
+	for _, sc := range scenario.List() {
+		if sc.Name != args[0] {
 			continue
 		}
-		r, c, err := sc.run(ctx, args[1:], getenv)
-		stopProfile()
+		r, c, err := sc.Run(ctx, args[1:], getenv)
 		if errors.Is(err, flag.ErrHelp) {
 			return 2
 		}
@@ -75,11 +57,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 2
 		}
 		if r != nil {
-			if werr := r.write(stdout, c.json); werr != nil {
+			if werr := r.Write(stdout, c.JSON); werr != nil {
 				fmt.Fprintln(stderr, "supportbench:", werr)
 			}
-			if c.jsonOut != "" {
-				if werr := writeJSONFile(c.jsonOut, r); werr != nil {
+			if c.JSONOut != "" {
+				if werr := writeJSONFile(c.JSONOut, r); werr != nil {
 					fmt.Fprintln(stderr, "supportbench:", werr)
 				}
 			}
@@ -98,12 +80,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 2
 }
 
-func writeJSONFile(path string, r *report) error {
+func writeJSONFile(path string, r *report.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := r.write(f, true); err != nil {
+	if err := r.Write(f, true); err != nil {
 		f.Close()
 		return err
 	}
@@ -113,8 +95,8 @@ func writeJSONFile(path string, r *report) error {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: supportbench <scenario> [flags]   (supportbench <scenario> -h for its flags)")
 	fmt.Fprintln(w, "scenarios:")
-	for _, sc := range scenarios() {
-		fmt.Fprintf(w, "  %-10s %s\n", sc.name, sc.summary)
+	for _, sc := range scenario.List() {
+		fmt.Fprintf(w, "  %-10s %s\n", sc.Name, sc.Summary)
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "proxy", "not a scenario: a TCP proxy whose link faults.sh breaks (pass, blackhole, reset, delay)")
 }

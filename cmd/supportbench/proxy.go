@@ -30,7 +30,7 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	start, ok := proxyModes[*mode]
+	start, ok := proxyModes()[*mode]
 	if !ok {
 		fmt.Fprintf(stderr, "supportbench proxy: -mode must be pass, blackhole or reset, got %q\n", *mode)
 		return 2
@@ -72,13 +72,15 @@ func proxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-var proxyModes = map[string]faultproxy.Mode{
-	"pass": faultproxy.Pass, "blackhole": faultproxy.Blackhole, "reset": faultproxy.Reset,
+func proxyModes() map[string]faultproxy.Mode {
+	return map[string]faultproxy.Mode{
+		"pass": faultproxy.Pass, "blackhole": faultproxy.Blackhole, "reset": faultproxy.Reset,
+	}
 }
 
 func proxyControl(p *faultproxy.Proxy) http.Handler {
 	mux := http.NewServeMux()
-	for name, m := range proxyModes {
+	for name, m := range proxyModes() {
 		mux.HandleFunc("POST /"+name, func(w http.ResponseWriter, r *http.Request) {
 			p.Set(m)
 			fmt.Fprintln(w, name)
