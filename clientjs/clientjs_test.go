@@ -52,7 +52,7 @@ func TestJS(t *testing.T) {
 		}
 		var unit []string
 		for _, f := range files {
-			if filepath.Base(f) != "browser.test.js" {
+			if !strings.HasPrefix(filepath.Base(f), "browser") {
 				unit = append(unit, f)
 			}
 		}
@@ -62,7 +62,11 @@ func TestJS(t *testing.T) {
 		if _, err := os.Stat(chromiumPath); err != nil {
 			missing(t, chromiumPath+" (apt-get install chromium)")
 		}
-		nodeTest(t, node, bin, wsFlags, []string{filepath.Join("test", "browser.test.js")})
+		files, err := filepath.Glob(filepath.Join("test", "browser*.test.js"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodeTest(t, node, bin, wsFlags, files)
 	})
 }
 

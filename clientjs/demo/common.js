@@ -19,7 +19,8 @@ export function setup(root) {
         h('a', { href: './' }, 'the demo index'), ' builds the links for you.')));
     return null;
   }
-  return { client: createClient({ baseUrl, token }), baseUrl };
+  // accepted turns true once the server took the token (see trouble.js).
+  return { client: createClient({ baseUrl, token }), baseUrl, token, root, accepted: false };
 }
 
 /** fill replaces el's children; null, undefined and false are skipped, arrays flattened. */
@@ -184,7 +185,13 @@ export function messageBubble(thread, mine) {
         thread.seenAt ? '✓✓ Seen' : '✓ Sent') : null));
 }
 
-/** errorText is what to show for a failed call. */
+/**
+ * errorText is what to show for a failed call: the server's message as it is ("title
+ * is required"; its code is for programs), or that no answer came.
+ */
 export function errorText(err) {
-  return err?.name === 'SupportdError' ? `${err.message} (${err.code})` : String(err?.message ?? err);
+  if (err?.name !== 'SupportdError') return String(err?.message ?? err);
+  if (err.code === 'NetworkError') return 'The server could not be reached. Try again.';
+  if (err.code === 'Timeout') return 'The server did not answer in time. Try again.';
+  return err.message;
 }

@@ -6,6 +6,7 @@ import {
   setup, h, fill, statusChip, statusLabels, clock, statePill, addThread, markSeen, unseenFrom, messageBubble, errorText, categoryLabels,
   olderThreads, placeScroll,
 } from './common.js';
+import { admitted, refused, startFailed, watch } from './trouble.js';
 
 const root = document.getElementById('console');
 const app = setup(root);
@@ -22,9 +23,10 @@ const model = {
   error: '',
 };
 
-if (app) start(app.client);
+if (app) start(app);
 
-async function start(client) {
+async function start(app) {
+  const { client } = app;
   fill(root,
     h('header', { class: 'c-top' },
       h('h1', {}, 'supportd ', h('span', {}, 'console')),
@@ -35,11 +37,20 @@ async function start(client) {
     h('div', { class: 'c-main' },
       h('aside', { class: 'c-side' }, h('nav', { class: 'tabs', id: 'tabs', role: 'tablist' }), h('div', { class: 'c-list', id: 'list' })),
       h('section', { class: 'c-detail', id: 'detail' })));
+  let snapshot;
+  try {
+    snapshot = await loadList(client);
+  } catch (err) {
+    startFailed(app, err);
+    return;
+  }
+  if (!admitted(app, 'superAdmin')) return;
   const ui = { client, conn: null };
-  const snapshot = await loadList(client);
   ui.conn = client.connect({ lastEventId: snapshot });
   statePill(document.getElementById('state'), ui.conn);
+  watch(app, ui.conn);
   wire(ui);
+  clearStaleError(ui);
   renderTabs(ui);
   renderList(ui);
   renderDetail(ui);
@@ -58,6 +69,16 @@ async function loadList(client) {
 const inTab = (status) => model.tab === 'all' || model.tab === status;
 const find = (id) => model.tickets.get(id) ?? (model.open?._id === id ? model.open : null);
 const isOpen = (id) => model.open?._id === id && document.visibilityState === 'visible';
+
+// clearStaleError drops a failed call's error once the connection is live again: it
+// was most likely the outage's, and it would otherwise stay until the next send.
+function clearStaleError(ui) {
+  ui.conn.on('state', (e) => {
+    if (e.state !== 'live' || !model.error) return;
+    model.error = '';
+    renderDetail(ui);
+  });
+}
 
 function wire(ui) {
   const { client, conn } = ui;
@@ -137,7 +158,12 @@ function wire(ui) {
   conn.on('typing', typing(true));
   conn.on('typing.stopped', typing(false));
   conn.on('reset', async () => {
-    await loadList(client);
+    try {
+      await loadList(client);
+    } catch (err) {
+      if (!refused(app, err)) model.error = errorText(err);
+      return;
+    }
     if (model.open) await openTicket(ui, model.open._id);
     renderTabs(ui);
     renderList(ui);
@@ -164,7 +190,12 @@ function renderTabs(ui, before = null) {
       class: 'tab', role: 'tab', 'data-tab': tab, 'aria-selected': String(model.tab === tab),
       onclick: async () => {
         model.tab = tab;
-        await loadList(ui.client);
+        try {
+          await loadList(ui.client);
+        } catch (err) {
+          if (refused(app, err)) return;
+          model.error = errorText(err);
+        }
         renderTabs(ui);
         renderList(ui);
       },
@@ -201,6 +232,7 @@ async function openTicket(ui, id) {
     // worked out again from its threadsTotal.
     model.open = t ? Object.assign(t, data, { hasOlder: undefined }) : data;
   } catch (err) {
+    if (refused(app, err)) return;
     model.open = null;
     model.error = errorText(err);
   }
@@ -231,6 +263,7 @@ function renderDetail(ui) {
     try {
       await ui.client.tickets.update(t._id, body);
     } catch (err) {
+      if (refused(app, err)) return;
       model.error = errorText(err);
       renderDetail(ui);
     }
@@ -252,6 +285,7 @@ function renderDetail(ui) {
       addThread(t, data);
       model.error = '';
     } catch (err) {
+      if (refused(app, err)) return;
       input.value = message;
       model.error = errorText(err);
     }

@@ -5,6 +5,7 @@ import {
   setup, h, fill, statusChip, clock, statePill, addThread, markSeen, unseenFrom, messageBubble, errorText, categoryLabels,
   mergeThreads, olderThreads, placeScroll,
 } from './common.js';
+import { admitted, refused, startFailed, watch } from './trouble.js';
 
 const root = document.getElementById('widget');
 const app = setup(root);
@@ -18,18 +19,27 @@ const model = {
   error: '',
 };
 
-if (app) start(app.client);
+if (app) start(app);
 
-async function start(client) {
+async function start(app) {
+  const { client } = app;
   const head = h('div', { class: 'w-head' },
     h('h1', {}, 'Help & support'),
     h('div', { class: 'w-sub' }, h('span', { class: 'agents none', id: 'agents' }, 'Connecting…'), h('span', { id: 'state' })));
   const body = h('div', { class: 'w-body', id: 'body' });
   fill(root, head, body);
 
-  const snapshot = await loadTickets(client);
+  let snapshot;
+  try {
+    snapshot = await loadTickets(client);
+  } catch (err) {
+    startFailed(app, err);
+    return;
+  }
+  if (!admitted(app, 'client')) return;
   const conn = client.connect({ lastEventId: snapshot });
   statePill(document.getElementById('state'), conn);
+  watch(app, conn);
   wire(client, conn);
   render(client, conn);
 }
@@ -42,6 +52,13 @@ async function loadTickets(client) {
 
 function wire(client, conn) {
   const rerender = () => render(client, conn);
+  // A failed send's error is stale once the connection is live again.
+  conn.on('state', (e) => {
+    if (e.state === 'live' && model.error) {
+      model.error = '';
+      rerender();
+    }
+  });
   conn.on('presence', (e) => {
     model.agentsOnline = e.data.agentsOnline ?? e.data.online?.length ?? 0;
     renderAgents();
@@ -77,7 +94,12 @@ function wire(client, conn) {
   conn.on('typing', (e) => { if (e.data.role === 'superAdmin' && e.ticketId === model.openId) setTyping(true); });
   conn.on('typing.stopped', (e) => { if (e.ticketId === model.openId) setTyping(false); });
   conn.on('reset', async () => {
-    await loadTickets(client);
+    try {
+      await loadTickets(client);
+    } catch (err) {
+      if (refused(app, err)) return;
+      model.error = errorText(err);
+    }
     rerender();
   });
   document.addEventListener('visibilitychange', () => {
@@ -143,6 +165,7 @@ async function openTicket(id, client, conn) {
       t.threadsTotal = data.threadsTotal;
     }
   } catch (err) {
+    if (refused(app, err)) return;
     model.error = errorText(err);
   }
   const t = model.tickets.get(id);
@@ -167,6 +190,7 @@ function renderTicket(body, client, conn) {
       addThread(t, data);
       model.error = '';
     } catch (err) {
+      if (refused(app, err)) return;
       input.value = message;
       model.error = errorText(err);
     }
@@ -205,6 +229,7 @@ function renderNew(body, client, conn) {
         model.tickets.set(data._id, data);
         await openTicket(data._id, client, conn);
       } catch (err) {
+        if (refused(app, err)) return;
         error.textContent = errorText(err);
         submit.disabled = false;
       }
