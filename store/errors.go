@@ -9,6 +9,8 @@ var (
 	ErrIssueExists = errors.New("issue already created")
 	// ErrIdempotencyMismatch: the key was used before with another request.
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with another request")
+	// ErrSearchTooSlow: a search ran into its deadline; the caller must narrow it.
+	ErrSearchTooSlow = errors.New("search took too long")
 )
 
 // ReplayError is returned instead of creating anything when the same caller already
