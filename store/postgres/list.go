@@ -120,27 +120,21 @@ func (q *listQuery) filter(c store.Caller, f store.ListFilter) {
 const minIndexedWord = 3
 
 // search is the condition that every word occurs in the ticket's title, subject or a
-// thread message. Over every ticket, the longest word (the rarest, as a rule) finds
-// the candidates through the trigram indexes, and the other words are tested on those
-// candidates only: a word under three characters cannot use the index, and a common
-// one would fetch most tickets to no purpose. One client's tickets are few enough to
-// test each of them, which costs less than finding a common word everywhere.
+// thread message. The longest word (the rarest, as a rule) finds the candidates
+// through the trigram indexes, and the other words are tested on those candidates
+// only: a word under three characters cannot use the index, and looking up a common
+// word everywhere would fetch most tickets to no purpose.
 //
-// The words are tested longest first and a ticket stops at the first word it lacks:
-// short words are found within a few characters, so a ticket's text is read about
-// once, however many words there are.
+// The other words are tested longest first and a ticket stops at the first word it
+// lacks; short words are found within a few characters, so a candidate's text is read
+// about once, however many words there are.
 func (q *listQuery) search(words []string) []string {
 	slices.SortStableFunc(words, func(a, b string) int {
 		return utf8.RuneCountInString(b) - utf8.RuneCountInString(a)
 	})
 	var conds []string
-	if q.client == nil && utf8.RuneCountInString(words[0]) >= minIndexedWord {
-		// As an array (an InitPlan) rather than IN (subquery), the matches are always
-		// fetched through tickets_pkey: with IN, a poor estimate of how many tickets
-		// match could make the planner hash-join them against a scan of all tickets.
-		conds = append(conds, fmt.Sprintf(`t.id = ANY (ARRAY(
-			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
-			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s))`, q.like(words[0])))
+	if utf8.RuneCountInString(words[0]) >= minIndexedWord {
+		conds = append(conds, q.found(words[0]))
 		words = words[1:]
 	}
 	for _, w := range words {
@@ -148,6 +142,27 @@ func (q *listQuery) search(words []string) []string {
 			OR EXISTS (SELECT 1 FROM threads th WHERE th.ticket_id = t.id AND th.message ILIKE %[1]s))`, q.like(w)))
 	}
 	return conds
+}
+
+// found is the condition that w occurs in the ticket, as the ids of the tickets in
+// scope that the trigram indexes find. As an array (an InitPlan) rather than IN
+// (subquery), the matches are always fetched through tickets_pkey: with IN, a poor
+// estimate of how many tickets match could make the planner hash-join them against a
+// scan of all tickets. In one client's scope the planner chooses, by the word's
+// estimated frequency, between the trigram index on every thread and reading the
+// client's own threads, so a rare word costs a rare word's lookup however much text
+// the client has.
+func (q *listQuery) found(w string) string {
+	p := q.like(w)
+	if q.client == nil {
+		return fmt.Sprintf(`t.id = ANY (ARRAY(
+			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
+			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s))`, p)
+	}
+	return fmt.Sprintf(`t.id = ANY (ARRAY(
+		SELECT id FROM tickets WHERE client_id = %[2]s AND (title ILIKE %[1]s OR subject ILIKE %[1]s)
+		UNION SELECT th.ticket_id FROM threads th JOIN tickets ct ON ct.id = th.ticket_id
+		 WHERE ct.client_id = %[2]s AND th.message ILIKE %[1]s))`, p, q.arg(*q.client))
 }
 
 // like is the argument of an ILIKE pattern that finds w anywhere.

@@ -21,8 +21,8 @@ const SearchTimeout = 2 * time.Second
 // a cancel request, which a done context sends).
 const codeQueryCanceled = "57014"
 
-// sendList sends a list's batch; a search's runs in a transaction whose statements
-// each stop at SearchTimeout (SET LOCAL ends with it), in the same round trip.
+// sendList sends a list's batch; a search's runs in a transaction that stops at
+// SearchTimeout after its BEGIN (SET LOCAL ends with it), in the same round trip.
 func (db *DB) sendList(ctx context.Context, b *pgx.Batch, search bool) error {
 	if !search {
 		return sendBatch(ctx, db.pool, b, "list tickets")
@@ -31,9 +31,19 @@ func (db *DB) sendList(ctx context.Context, b *pgx.Batch, search bool) error {
 	if timeout <= 0 {
 		timeout = SearchTimeout
 	}
-	b.QueuedQueries = append([]*pgx.QueuedQuery{{
-		SQL: fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds()),
-	}}, b.QueuedQueries...)
+	// statement_timeout counts per statement: before each statement after the first,
+	// it is set to what is left of the deadline since BEGIN (now() is the
+	// transaction's start), so that the whole search stops at the deadline.
+	queued := []*pgx.QueuedQuery{{SQL: fmt.Sprintf("SET LOCAL statement_timeout = %d", timeout.Milliseconds())}}
+	for i, qq := range b.QueuedQueries {
+		if i > 0 {
+			queued = append(queued, &pgx.QueuedQuery{SQL: fmt.Sprintf(`SELECT set_config('statement_timeout',
+				greatest(1, %d - 1000 * extract(epoch FROM clock_timestamp() - now()))::int::text, true)`,
+				timeout.Milliseconds())})
+		}
+		queued = append(queued, qq)
+	}
+	b.QueuedQueries = queued
 	err := db.inPipeline(ctx, func(p *pipeTx) error {
 		p.commitWith(b)
 		return nil
