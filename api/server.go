@@ -51,6 +51,7 @@ type Server struct {
 	svc      *Service
 	people   *people
 	limiter  *rateLimiter
+	searches *inflight
 	metrics  *metrics
 	registry *prometheus.Registry
 	ready    func(ctx context.Context) error
@@ -78,6 +79,7 @@ func New(cfg Config, d Deps) *Server {
 		svc:      NewService(d.Store, d.GitHub, d.Notify, d.Now),
 		people:   newPeople(d.Store),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
+		searches: newInflight(maxSearchesInFlight),
 		metrics:  newMetrics(d.Registry),
 		registry: d.Registry,
 		ready:    d.Ready,

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -51,10 +52,20 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(f.Words) > 0 {
+		release, ok := s.searches.acquire(c.ID)
+		if !ok {
+			return s.searches.refuse(w, "searches")
+		}
+		defer release()
+	}
 	if err := s.setLastEventID(w, r); err != nil {
 		return err
 	}
 	page, err := s.store.ListTickets(r.Context(), c, f)
+	if errors.Is(err, store.ErrSearchTooSlow) {
+		return badRequest("%s", searchTooSlow)
+	}
 	if err != nil {
 		return err
 	}
