@@ -10,13 +10,15 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-// maxSearchesInFlight is how many searches one caller may run at once on an instance:
-// two let a console and a widget search side by side, while a third waits for one of
-// them instead of taking a further database connection from every other tenant.
-const maxSearchesInFlight = 2
+// maxReadsInFlight is how many expensive reads (list pages, searches included, and
+// thread pages) one caller may run at once on an instance. A page can carry megabytes
+// of conversation and a search up to 2 s of database time: two let a console and a
+// widget read side by side, while a third waits instead of taking a further database
+// connection and encoder from every other tenant.
+const maxReadsInFlight = 2
 
-// inflightRetryAfter is what a refused caller is told to wait: a search that may run
-// is over within its 2 s deadline, and usually within milliseconds.
+// inflightRetryAfter is what a refused caller is told to wait: a read that may run is
+// over within its 2 s deadline (searches), and usually within milliseconds.
 const inflightRetryAfter = time.Second
 
 // inflight caps the requests each caller has in progress. It suits any expensive read:

@@ -33,16 +33,17 @@ func (s *heldStore) ListTickets(ctx context.Context, c store.Caller, f store.Lis
 	return s.Store.ListTickets(ctx, c, f)
 }
 
-// TestSearchInFlightCap holds two searches of one caller in flight: its third gets
-// 429 with Retry-After 1, while another caller and the caller's plain lists go on;
-// once the two finish, the caller may search again.
-func TestSearchInFlightCap(t *testing.T) {
+// TestExpensiveReadsInFlightCap holds two searches of one caller in flight: its third
+// read of a list (a search or not) or of a thread page gets 429 with Retry-After 1,
+// while another caller and the caller's single-ticket reads go on; once the two
+// finish, the caller may search again.
+func TestExpensiveReadsInFlightCap(t *testing.T) {
 	for name, open := range openers() {
 		t.Run(name, func(t *testing.T) {
 			st := &heldStore{Store: open(t), held: make(chan struct{}), release: make(chan struct{})}
 			e := newEnv(t, st)
 			a, b := e.client(t, "A"), e.client(t, "B")
-			e.createTicket(t, a, "Invoice is wrong")
+			tk := e.createTicket(t, a, "Invoice is wrong")
 			search := func(u user) *http.Response {
 				r, _ := http.NewRequest("GET", e.url+"/support-tickets?q=invoice", nil)
 				r.Header.Set("Authorization", "Bearer "+u.token)
@@ -75,7 +76,9 @@ func TestSearchInFlightCap(t *testing.T) {
 			if msg := r.apiError(t).Message; !strings.Contains(msg, "at most 2") {
 				t.Errorf("message %q should say the cap", msg)
 			}
-			wantStatus(t, e.req(t, "GET", "/support-tickets", a.token, nil), http.StatusOK, "")
+			wantStatus(t, e.req(t, "GET", "/support-tickets", a.token, nil), http.StatusTooManyRequests, "")
+			wantStatus(t, e.req(t, "GET", "/support-tickets/"+string(tk.ID)+"/threads", a.token, nil), http.StatusTooManyRequests, "")
+			wantStatus(t, e.req(t, "GET", "/support-tickets/"+string(tk.ID), a.token, nil), http.StatusOK, "")
 			go func() { <-st.held }() // B's search, held like the others
 			close(st.release)
 			wantStatus(t, e.req(t, "GET", "/support-tickets?q=invoice", b.token, nil), http.StatusNotFound, "")

@@ -51,7 +51,7 @@ type Server struct {
 	svc      *Service
 	people   *people
 	limiter  *rateLimiter
-	searches *inflight
+	reads    *inflight
 	metrics  *metrics
 	registry *prometheus.Registry
 	ready    func(ctx context.Context) error
@@ -79,7 +79,7 @@ func New(cfg Config, d Deps) *Server {
 		svc:      NewService(d.Store, d.GitHub, d.Notify, d.Now),
 		people:   newPeople(d.Store),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
-		searches: newInflight(maxSearchesInFlight),
+		reads:    newInflight(maxReadsInFlight),
 		metrics:  newMetrics(d.Registry),
 		registry: d.Registry,
 		ready:    d.Ready,

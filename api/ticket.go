@@ -52,13 +52,11 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(f.Words) > 0 {
-		release, ok := s.searches.acquire(c.ID)
-		if !ok {
-			return s.searches.refuse(w, "searches")
-		}
-		defer release()
+	release, ok := s.reads.acquire(c.ID)
+	if !ok {
+		return s.reads.refuse(w, "list reads")
 	}
+	defer release()
 	if err := s.setLastEventID(w, r); err != nil {
 		return err
 	}
