@@ -1,0 +1,212 @@
+package pubsub
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supportd/supportd/store"
+)
+
+// WebhookStore is what the deliverer reads and writes: the webhooks with their
+// leases and positions, and the event log.
+type WebhookStore interface {
+	store.Webhooks
+	EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error)
+	LastEventID(ctx context.Context) (int64, error)
+}
+
+// WebhookConfig tunes the deliverer; zero fields take the defaults below.
+type WebhookConfig struct {
+	// Owner names this instance in leases: unique per process.
+	Owner string
+	// LeaseTTL is how long a lease lasts unrenewed: how soon another instance takes
+	// over a dead one's webhooks. Renew is how often leases are renewed and new or
+	// replayed webhooks are noticed; it must be well under LeaseTTL.
+	LeaseTTL, Renew time.Duration
+	// Poll is how often the newest event id is checked: the delay before a caught-up
+	// webhook sees a new event.
+	Poll time.Duration
+	// MinBackoff doubles after each failed attempt up to MaxBackoff.
+	MinBackoff, MaxBackoff time.Duration
+	// Timeout bounds one request to an endpoint.
+	Timeout time.Duration
+}
+
+const (
+	defaultLeaseTTL   = 15 * time.Second
+	defaultRenew      = 3 * time.Second
+	defaultPoll       = 200 * time.Millisecond
+	defaultMinBackoff = time.Second
+	defaultMaxBackoff = 10 * time.Minute
+	defaultTimeout    = 10 * time.Second
+	// webhookPage is how many events a webhook's goroutine reads at a time.
+	webhookPage = 100
+)
+
+func (c *WebhookConfig) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	set(&c.LeaseTTL, defaultLeaseTTL)
+	set(&c.Renew, defaultRenew)
+	set(&c.Poll, defaultPoll)
+	set(&c.MinBackoff, defaultMinBackoff)
+	set(&c.MaxBackoff, defaultMaxBackoff)
+	set(&c.Timeout, defaultTimeout)
+}
+
+// Deliverer POSTs the event log to webhooks: one goroutine per webhook whose lease
+// this instance holds, each reading the log from the webhook's stored position, so a
+// slow or failing endpoint delays only its own webhook.
+type Deliverer struct {
+	store   WebhookStore
+	cfg     WebhookConfig
+	log     *slog.Logger
+	client  *http.Client
+	metrics *webhookMetrics
+
+	mu     sync.Mutex
+	newest int64
+	wake   chan struct{} // closed when newest grows
+}
+
+// NewDeliverer builds a deliverer; reg may be nil.
+func NewDeliverer(st WebhookStore, cfg WebhookConfig, log *slog.Logger, reg prometheus.Registerer) *Deliverer {
+	cfg.defaults()
+	return &Deliverer{
+		store: st, cfg: cfg, log: log, metrics: newWebhookMetrics(reg), wake: make(chan struct{}),
+		// The timeout is per request, on its context (see send).
+		client: &http.Client{
+			// A redirect is an answer that is not 2xx: following it would send signed
+			// events somewhere nobody registered.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+}
+
+// worker is one webhook's delivery goroutine.
+type worker struct {
+	gen    int64
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Run delivers until ctx ends, then stops every webhook goroutine and releases its
+// leases so that another instance takes over at once.
+func (d *Deliverer) Run(ctx context.Context) error {
+	workers := map[store.ID]*worker{}
+	defer func() {
+		for id, w := range workers {
+			stopWorker(w)
+			d.metrics.drop(id)
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := d.store.ReleaseWebhooks(rctx, d.cfg.Owner); err != nil {
+			d.log.Warn("releasing webhook leases failed", "err", err)
+		}
+	}()
+	renew := time.NewTicker(d.cfg.Renew)
+	defer renew.Stop()
+	poll := time.NewTicker(d.cfg.Poll)
+	defer poll.Stop()
+	d.lease(ctx, workers)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-renew.C:
+			d.lease(ctx, workers)
+		case <-poll.C:
+			d.checkNewest(ctx)
+		}
+	}
+}
+
+func ended(w *worker) bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func stopWorker(w *worker) {
+	w.cancel()
+	<-w.done
+}
+
+// lease renews and takes leases, then makes the goroutines match what is held: a
+// new goroutine per new webhook, a restart where a replay bumped the generation,
+// and a stop where the webhook went or its lease was lost. When the store does not
+// answer, goroutines keep going: their writes are guarded by the lease anyway.
+func (d *Deliverer) lease(ctx context.Context, workers map[store.ID]*worker) {
+	lctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
+	defer cancel()
+	held, err := d.store.LeaseWebhooks(lctx, d.cfg.Owner, d.cfg.LeaseTTL)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("leasing webhooks failed", "err", err)
+		}
+		return
+	}
+	keep := map[store.ID]bool{}
+	for _, l := range held {
+		keep[l.ID] = true
+		if w, ok := workers[l.ID]; ok {
+			if w.gen == l.Generation && !ended(w) {
+				continue
+			}
+			// Replayed (start again from the new position), or its goroutine gave up
+			// after losing the lease that is now held again.
+			stopWorker(w)
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		w := &worker{gen: l.Generation, cancel: cancel, done: make(chan struct{})}
+		workers[l.ID] = w
+		d.metrics.setPending(l.ID, time.Time{})
+		go func() {
+			defer close(w.done)
+			d.deliverAll(wctx, l)
+		}()
+	}
+	for id, w := range workers {
+		if !keep[id] {
+			stopWorker(w)
+			delete(workers, id)
+			d.metrics.drop(id)
+		}
+	}
+}
+
+// checkNewest wakes the caught-up goroutines when the log has grown.
+func (d *Deliverer) checkNewest(ctx context.Context) {
+	pctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
+	defer cancel()
+	last, err := d.store.LastEventID(pctx)
+	if err != nil {
+		return // the goroutines also look on their own every Renew
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if last > d.newest {
+		d.newest = last
+		close(d.wake)
+		d.wake = make(chan struct{})
+	}
+}
+
+// woken returns a channel closed when the log next grows.
+func (d *Deliverer) woken() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.wake
+}
