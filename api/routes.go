@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Handle("/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	r.Get("/openapi.json", s.openAPI)
+	r.Post("/github/webhook", s.handle(s.githubWebhook)) // signed by GitHub, no token
 	for pattern, h := range s.extra {
 		r.Mount(pattern, h)
 	}
@@ -57,6 +58,11 @@ func (s *Server) restRoutes() map[string]map[string]handlerFunc {
 		"/support-tickets/{id}":              {"GET": s.getTicket, "PUT": s.updateTicket, "DELETE": s.deleteTicket},
 		"/support-tickets/{id}/thread":       {"POST": s.addThread},
 		"/support-tickets/{id}/github-issue": {"POST": s.createGitHubIssue},
+		"/webhooks":                          {"GET": s.listWebhooks, "POST": s.createWebhook},
+		"/webhooks/{id}":                     {"DELETE": s.deleteWebhook},
+		"/webhooks/{id}/deliveries":          {"GET": s.webhookDeliveries},
+		"/webhooks/{id}/replay":              {"POST": s.replayWebhook},
+		"/events":                            {"GET": s.events},
 	}
 }
 

@@ -21,6 +21,8 @@ type Config struct {
 	RateBurst int
 	// Origins are the ALLOWED_ORIGINS patterns (CORS and WebSockets).
 	Origins Origins
+	// GitHubWebhookSecret verifies POST /github/webhook; empty: that route answers 503.
+	GitHubWebhookSecret string
 }
 
 // Deps are the parts built in cmd and passed in.
