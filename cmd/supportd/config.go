@@ -26,6 +26,9 @@ type config struct {
 	// Demo serves the demo widget and console at /demo/: on by default in dev mode
 	// only, since the pages take tokens in their address.
 	Demo bool
+
+	// GitHubWebhookSecret verifies the GitHub loop-back (POST /github/webhook).
+	GitHubWebhookSecret string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -44,6 +47,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EventRetention: 7 * 24 * time.Hour,
 		LogLevel:       getenv("LOG_LEVEL"),
 	}
+	c.GitHubWebhookSecret = getenv("GITHUB_WEBHOOK_SECRET")
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}

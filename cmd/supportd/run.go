@@ -138,7 +138,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	origins := api.ParseOrigins(cfg.AllowedOrigins)
-	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins}, api.Deps{
+	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins, GitHubWebhookSecret: cfg.GitHubWebhookSecret}, api.Deps{
 		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
@@ -195,6 +195,11 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	var bg errgroup.Group
 	bg.Go(func() error { return relay.Run(bgCtx) })
 	bg.Go(func() error { return h.Run(bgCtx) })
+	if wh, ok := st.(pubsub.WebhookStore); ok { // both stores deliver webhooks
+		bg.Go(func() error {
+			return pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg).Run(bgCtx)
+		})
+	}
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
 
