@@ -38,8 +38,8 @@ type WebhookConfig struct {
 }
 
 const (
-	defaultLeaseTTL   = 15 * time.Second
-	defaultRenew      = 3 * time.Second
+	defaultLeaseTTL   = 10 * time.Second
+	defaultRenew      = time.Second
 	defaultPoll       = 200 * time.Millisecond
 	defaultMinBackoff = time.Second
 	defaultMaxBackoff = 10 * time.Minute

@@ -231,9 +231,9 @@ func newHookFixture(t *testing.T, st hookStore) *hookFixture {
 // webhook registers url for thread.added and ticket.created, and returns it.
 func (f *hookFixture) webhook(url string) store.Webhook {
 	f.t.Helper()
-	w := store.Webhook{ID: f.ids.New(time.Now()), URL: url, Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))),
-		Events: []store.EventType{store.EventTicketCreated, store.EventThreadAdded}, CreatedAt: store.At(time.Now())}
-	if err := f.st.CreateWebhook(f.t.Context(), w); err != nil {
+	w, err := f.st.CreateWebhook(f.t.Context(), store.Webhook{URL: url, Secret: "whsec_" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32))),
+		Events: []store.EventType{store.EventTicketCreated, store.EventThreadAdded}})
+	if err != nil {
 		f.t.Fatalf("CreateWebhook: %v", err)
 	}
 	return w
