@@ -38,7 +38,9 @@ type WebhookConfig struct {
 }
 
 const (
-	defaultLeaseTTL   = 10 * time.Second
+	// defaultLeaseTTL is above defaultTimeout, so that a request normally gets its
+	// whole timeout inside the lease (see Deliverer.heldUntil).
+	defaultLeaseTTL   = 15 * time.Second
 	defaultRenew      = time.Second
 	defaultPoll       = 200 * time.Millisecond
 	defaultMinBackoff = time.Second
@@ -75,6 +77,13 @@ type Deliverer struct {
 	mu     sync.Mutex
 	newest int64
 	wake   chan struct{} // closed when newest grows
+	// heldUntil is when this instance's leases may expire: the last successful
+	// renewal's start plus the TTL, by the local clock. The database counts the TTL
+	// from a moment after that start, so no other instance can take a webhook over
+	// before heldUntil. Requests end by then and none starts after it: two instances
+	// never have requests of one webhook in flight together, even when this one
+	// lost the database but not the endpoint, so order holds across a takeover.
+	heldUntil time.Time
 }
 
 // NewDeliverer builds a deliverer; reg may be nil.
@@ -151,6 +160,7 @@ func stopWorker(w *worker) {
 func (d *Deliverer) lease(ctx context.Context, workers map[store.ID]*worker) {
 	lctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
 	defer cancel()
+	start := time.Now()
 	held, err := d.store.LeaseWebhooks(lctx, d.cfg.Owner, d.cfg.LeaseTTL)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -158,6 +168,9 @@ func (d *Deliverer) lease(ctx context.Context, workers map[store.ID]*worker) {
 		}
 		return
 	}
+	d.mu.Lock()
+	d.heldUntil = start.Add(d.cfg.LeaseTTL)
+	d.mu.Unlock()
 	keep := map[store.ID]bool{}
 	for _, l := range held {
 		keep[l.ID] = true
@@ -202,6 +215,13 @@ func (d *Deliverer) checkNewest(ctx context.Context) {
 		close(d.wake)
 		d.wake = make(chan struct{})
 	}
+}
+
+// leaseEnd is when the leases may expire (see heldUntil).
+func (d *Deliverer) leaseEnd() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.heldUntil
 }
 
 // woken returns a channel closed when the log next grows.

@@ -94,6 +94,12 @@ func (d *Deliverer) deliver(ctx context.Context, l store.WebhookLease, ev store.
 	}
 	backoff := d.cfg.MinBackoff
 	for attempt := 1; ; attempt++ {
+		// No request starts unless the lease is known to hold past the next renewal.
+		for time.Until(d.leaseEnd()) <= d.cfg.Renew {
+			if d.sleep(ctx, d.cfg.Renew, nil); ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
 		a := d.post(ctx, l, ev, body, attempt)
 		if ctx.Err() != nil {
 			return ctx.Err() // cut short by shutdown or lease loss: not an attempt
@@ -168,7 +174,8 @@ func (d *Deliverer) send(ctx context.Context, l store.WebhookLease, ev store.Eve
 	if err != nil {
 		return 0, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	// The request ends at the timeout, or when the lease may expire if sooner.
+	rctx, cancel := context.WithDeadline(ctx, minTime(time.Now().Add(d.cfg.Timeout), d.leaseEnd()))
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, l.URL, bytes.NewReader(body))
 	if err != nil {
@@ -190,4 +197,11 @@ func (d *Deliverer) send(ctx context.Context, l store.WebhookLease, ev store.Eve
 	// Drain a little, so the connection can be reused; the answer's body is ignored.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return resp.StatusCode, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

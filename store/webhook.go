@@ -47,9 +47,9 @@ const MaxDeliveries = 100
 // and recent attempts, plus what the inbound GitHub loop-back needs. Both stores
 // implement it beside Store.
 type Webhooks interface {
-	// CreateWebhook stores w (ID, Secret and CreatedAt set by the caller); delivery
-	// starts after the newest event at the time.
-	CreateWebhook(ctx context.Context, w Webhook) error
+	// CreateWebhook stores w with a new ID and CreatedAt (the caller sets URL, Events
+	// and Secret) and returns it; delivery starts after the newest event at the time.
+	CreateWebhook(ctx context.Context, w Webhook) (Webhook, error)
 	// ListWebhooks returns every webhook, oldest first, without secrets.
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
 	// DeleteWebhook deletes a webhook and its attempts, or returns ErrNotFound.

@@ -36,13 +36,15 @@ func (s *Store) findHook(id store.ID) (*hook, int) {
 }
 
 // CreateWebhook stores w; delivery starts after the newest event.
-func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) error {
+func (s *Store) CreateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error) {
 	last, _ := s.LastEventID(ctx)
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
+	w.CreatedAt = store.At(s.now())
+	w.ID = s.ids.New(w.CreatedAt.Time)
 	w.Events = slices.Clone(w.Events)
 	s.hooks.hooks = append(s.hooks.hooks, &hook{WebhookLease: store.WebhookLease{Webhook: w, Position: last}})
-	return nil
+	return w, nil
 }
 
 // ListWebhooks returns every webhook without its secret.

@@ -11,12 +11,17 @@ var _ store.Webhooks = (*DB)(nil)
 
 // CreateWebhook stores w; its position is the newest event id, so delivery starts
 // with the next event.
-func (db *DB) CreateWebhook(ctx context.Context, w store.Webhook) error {
+func (db *DB) CreateWebhook(ctx context.Context, w store.Webhook) (store.Webhook, error) {
+	w.CreatedAt = db.clock()
+	w.ID = db.ids.New(w.CreatedAt.Time)
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO webhooks (id, url, events, secret, created_at, position)
 		SELECT $1, $2, $3, $4, $5, last_id FROM event_cursor`,
 		w.ID, w.URL, eventTypes(w.Events), w.Secret, w.CreatedAt.Time)
-	return wrap("create webhook", err)
+	if err != nil {
+		return store.Webhook{}, wrap("create webhook", err)
+	}
+	return w, nil
 }
 
 func eventTypes(ts []store.EventType) []string {

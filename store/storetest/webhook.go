@@ -34,11 +34,13 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) WebhookStore) {
 
 func newHook(t *testing.T, s WebhookStore, url string) store.Webhook {
 	t.Helper()
-	w := store.Webhook{ID: store.NewIDGen().New(time.Now()), URL: url, Events: []store.EventType{store.EventThreadAdded},
-		Secret: "whsec_c2VjcmV0", CreatedAt: store.At(time.Now())}
-	if err := s.CreateWebhook(t.Context(), w); err != nil {
+	w, err := s.CreateWebhook(t.Context(), store.Webhook{URL: url, Events: []store.EventType{store.EventThreadAdded},
+		Secret: "whsec_c2VjcmV0"})
+	if err != nil {
 		t.Fatalf("CreateWebhook: %v", err)
 	}
+	checkID(t, "webhook id", w.ID)
+	checkMillis(t, "webhook createdAt", w.CreatedAt)
 	return w
 }
 
