@@ -158,7 +158,9 @@ func stopWorker(w *worker) {
 // and a stop where the webhook went or its lease was lost. When the store does not
 // answer, goroutines keep going: their writes are guarded by the lease anyway.
 func (d *Deliverer) lease(ctx context.Context, workers map[store.ID]*worker) {
-	lctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
+	// A renewal may take longer than Renew when the database is busy; a third of
+	// the TTL still leaves time for the next try before the lease can expire.
+	lctx, cancel := context.WithTimeout(ctx, d.cfg.LeaseTTL/3)
 	defer cancel()
 	start := time.Now()
 	held, err := d.store.LeaseWebhooks(lctx, d.cfg.Owner, d.cfg.LeaseTTL)

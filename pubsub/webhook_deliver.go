@@ -14,17 +14,39 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-// maxErrorText bounds the error text kept with an attempt.
-const maxErrorText = 200
+const (
+	// maxErrorText bounds the error text kept with an attempt.
+	maxErrorText = 200
+	// flushEvery and flushBatch bound how long and how many successful deliveries
+	// wait before their position and attempts are saved in one statement: a write
+	// per event would make the store, not the endpoint, the pace of a webhook. A
+	// crash re-sends at most this much (at least once, never lost).
+	flushEvery = 200 * time.Millisecond
+	flushBatch = 50
+)
+
+// progress is one webhook's delivery state between saves.
+type progress struct {
+	l       store.WebhookLease
+	pos     int64 // the last event delivered or passed over
+	saved   int64 // the position last saved
+	pending []store.Delivery
+	flushed time.Time
+}
 
 // deliverAll delivers one webhook's events from its position until ctx ends or its
-// lease is lost. Events of types the webhook did not choose are passed over: the
-// position moves past them with the next delivery, or at the end of a page.
+// lease is lost. Events of types the webhook did not choose are passed over.
 func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
-	pos := l.Position
+	p := &progress{l: l, pos: l.Position, saved: l.Position, flushed: time.Now()}
+	defer func() {
+		// Save what was delivered, if the lease still allows: fewer re-sends.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Renew)
+		defer cancel()
+		_ = d.store.RecordDeliveries(fctx, p.l, d.cfg.Owner, p.pending, p.pos)
+	}()
 	for ctx.Err() == nil {
 		wake := d.woken() // before reading, so a write after the read still wakes us
-		evs, err := d.read(ctx, pos)
+		evs, err := d.read(ctx, p.pos)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("reading events for a webhook failed", "webhook", l.ID, "err", err)
@@ -34,29 +56,28 @@ func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 		}
 		if len(evs) == 0 {
 			d.metrics.setPending(l.ID, time.Time{})
+			if d.flush(ctx, p) != nil {
+				return
+			}
 			d.sleep(ctx, d.cfg.Renew, wake)
 			continue
 		}
-		passed := pos
 		for _, ev := range evs {
-			if !wants(l.Events, ev.Type) {
-				passed = ev.ID
-				continue
-			}
-			d.metrics.setPending(l.ID, ev.At.Time)
-			if err := d.deliver(ctx, l, ev); err != nil {
-				if errors.Is(err, store.ErrLeaseLost) {
-					d.log.Info("webhook lease lost", "webhook", l.ID)
+			if wants(l.Events, ev.Type) {
+				d.metrics.setPending(l.ID, ev.At.Time)
+				if err := d.deliver(ctx, p, ev); err != nil {
+					if errors.Is(err, store.ErrLeaseLost) {
+						d.log.Info("webhook lease lost", "webhook", l.ID)
+					}
+					return
 				}
-				return
 			}
-			pos, passed = ev.ID, ev.ID
-		}
-		if passed > pos {
-			if err := d.record(ctx, l, passed, nil, true); err != nil {
-				return
+			p.pos = ev.ID
+			if len(p.pending) >= flushBatch || time.Since(p.flushed) >= flushEvery {
+				if d.flush(ctx, p) != nil {
+					return
+				}
 			}
-			pos = passed
 		}
 	}
 }
@@ -80,17 +101,19 @@ func (d *Deliverer) sleep(ctx context.Context, dur time.Duration, wake <-chan st
 	}
 }
 
-// deliver POSTs ev until the endpoint answers 2xx, backing off exponentially, and
-// then moves the position past it. Nothing is skipped: a failing endpoint holds its
-// webhook at this event, retried without end, until it answers, it is replayed
-// elsewhere or deleted. It returns only ctx's error or store.ErrLeaseLost.
-func (d *Deliverer) deliver(ctx context.Context, l store.WebhookLease, ev store.Event) error {
+// deliver POSTs ev until the endpoint answers 2xx, backing off exponentially.
+// Nothing is skipped: a failing endpoint holds its webhook at this event, retried
+// without end, until it answers or the webhook is replayed or deleted. Failed
+// attempts are saved at once (with the deliveries before them); the 2xx joins the
+// pending batch. It returns only ctx's error or store.ErrLeaseLost.
+func (d *Deliverer) deliver(ctx context.Context, p *progress, ev store.Event) error {
 	body, err := store.Envelope(ev, true)
 	if err != nil {
 		// A stored payload that is not JSON cannot be sent as the contract says;
 		// record why and pass over it rather than block the webhook forever.
 		d.log.Error("encoding an event for a webhook failed", "event", ev.ID, "err", err)
-		return d.record(ctx, l, ev.ID, &store.Delivery{Attempt: 1, Error: "unencodable event", At: store.At(time.Now())}, true)
+		p.pending = append(p.pending, store.Delivery{EventID: ev.ID, Attempt: 1, Error: "unencodable event", At: store.At(time.Now())})
+		return nil
 	}
 	backoff := d.cfg.MinBackoff
 	for attempt := 1; ; attempt++ {
@@ -100,20 +123,17 @@ func (d *Deliverer) deliver(ctx context.Context, l store.WebhookLease, ev store.
 				return ctx.Err()
 			}
 		}
-		a := d.post(ctx, l, ev, body, attempt)
+		a := d.post(ctx, p.l, ev, body, attempt)
 		if ctx.Err() != nil {
 			return ctx.Err() // cut short by shutdown or lease loss: not an attempt
 		}
-		ok := a.Error == ""
-		if ok {
+		p.pending = append(p.pending, a)
+		if a.Error == "" {
 			d.metrics.delay.Observe(time.Since(ev.At.Time).Seconds())
-		}
-		err := d.record(ctx, l, ev.ID, &a, ok)
-		if errors.Is(err, store.ErrLeaseLost) || ok && err != nil {
-			return err
-		}
-		if ok {
 			return nil
+		}
+		if err := d.flush(ctx, p); err != nil {
+			return err
 		}
 		d.sleep(ctx, backoff, nil)
 		if ctx.Err() != nil {
@@ -123,22 +143,27 @@ func (d *Deliverer) deliver(ctx context.Context, l store.WebhookLease, ev store.
 	}
 }
 
-// record saves an attempt and the position. After a 2xx the position must be saved
-// (or the event would go again): a failing store is retried until it answers.
-func (d *Deliverer) record(ctx context.Context, l store.WebhookLease, eventID int64, a *store.Delivery, advance bool) error {
+// flush saves the position and the pending attempts. A store that fails is
+// retried until it answers (or the lease is lost): a 2xx whose position is not
+// saved would go again after a restart.
+func (d *Deliverer) flush(ctx context.Context, p *progress) error {
+	if p.pos == p.saved && len(p.pending) == 0 {
+		return nil
+	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
-		err := d.store.RecordDelivery(rctx, l, d.cfg.Owner, eventID, a, advance)
+		err := d.store.RecordDeliveries(rctx, p.l, d.cfg.Owner, p.pending, p.pos)
 		cancel()
 		switch {
-		case err == nil || errors.Is(err, store.ErrLeaseLost):
+		case err == nil:
+			p.saved, p.pending, p.flushed = p.pos, nil, time.Now()
+			return nil
+		case errors.Is(err, store.ErrLeaseLost):
 			return err
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case !advance:
-			return err // a failed attempt left unrecorded: the retry records its own
 		}
-		d.log.Warn("saving a webhook position failed", "webhook", l.ID, "err", err)
+		d.log.Warn("saving a webhook position failed", "webhook", p.l.ID, "err", err)
 		d.sleep(ctx, d.cfg.MinBackoff, nil)
 	}
 }

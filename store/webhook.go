@@ -66,11 +66,11 @@ type Webhooks interface {
 	// ReleaseWebhooks gives up owner's leases, so that another instance takes over at
 	// once rather than after the ttl.
 	ReleaseWebhooks(ctx context.Context, owner string) error
-	// RecordDelivery records an attempt d (nil: none, the event was passed over) and,
-	// when advance, moves the position to eventID; it returns ErrLeaseLost unless
-	// owner still holds the webhook at generation gen. Only the MaxDeliveries most
-	// recent attempts are kept.
-	RecordDelivery(ctx context.Context, l WebhookLease, owner string, eventID int64, d *Delivery, advance bool) error
+	// RecordDeliveries records attempts ds (at most MaxDeliveries, oldest first) and
+	// sets the position to position; it returns ErrLeaseLost unless owner still
+	// holds the webhook at the lease's generation. Only the MaxDeliveries most recent
+	// attempts are kept.
+	RecordDeliveries(ctx context.Context, l WebhookLease, owner string, ds []Delivery, position int64) error
 
 	// OldestEventID is the oldest id the log keeps; LastEventID+1 when it is empty.
 	OldestEventID(ctx context.Context) (int64, error)

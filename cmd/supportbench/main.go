@@ -39,6 +39,7 @@ func scenarios() []scenario {
 		{"storm", "every socket drops and reconnects with lastEventId; time to hello and to replayed", stormCmd},
 		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
 		{"listen", "more sockets for the clients of another process's -run; checked against the server's event log", listenCmd},
+		{"webhooks", "webhooks with their own endpoints, replies at a rate, one endpoint down a while; every event to every webhook, in order, and the lag", webhooksCmd},
 	}
 }
 

@@ -129,25 +129,19 @@ func (s *Store) ReleaseWebhooks(_ context.Context, owner string) error {
 	return nil
 }
 
-// RecordDelivery records an attempt and moves the position, if owner still holds
+// RecordDeliveries records attempts and sets the position, if owner still holds
 // the webhook at the lease's generation.
-func (s *Store) RecordDelivery(_ context.Context, l store.WebhookLease, owner string, eventID int64, d *store.Delivery, advance bool) error {
+func (s *Store) RecordDeliveries(_ context.Context, l store.WebhookLease, owner string, ds []store.Delivery, position int64) error {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()
 	h, _ := s.findHook(l.ID)
 	if h == nil || h.owner != owner || h.Generation != l.Generation {
 		return store.ErrLeaseLost
 	}
-	if advance {
-		h.Position = eventID
-	}
-	if d != nil {
-		d := *d
-		d.EventID = eventID
-		if len(h.attempts) >= store.MaxDeliveries {
-			h.attempts = slices.Delete(h.attempts, 0, len(h.attempts)-store.MaxDeliveries+1)
-		}
-		h.attempts = append(h.attempts, d)
+	h.Position = position
+	h.attempts = append(h.attempts, ds...)
+	if over := len(h.attempts) - store.MaxDeliveries; over > 0 {
+		h.attempts = slices.Clone(h.attempts[over:])
 	}
 	return nil
 }

@@ -156,41 +156,42 @@ func (db *DB) ReleaseWebhooks(ctx context.Context, owner string) error {
 	return wrap("release webhooks", err)
 }
 
-// RecordDelivery is one statement: the guarded position update, the attempt (only
-// if the guard held) and the trim of old attempts. The trim runs in the statement's
-// snapshot, without the new row, so up to MaxDeliveries+1 attempts remain.
-func (db *DB) RecordDelivery(ctx context.Context, l store.WebhookLease, owner string, eventID int64, d *store.Delivery, advance bool) error {
-	var (
-		attempt, status *int
-		errText         *string
-		duration        *int64
-		at              *time.Time
-	)
-	if d != nil {
-		attempt, status, duration, at = &d.Attempt, &d.Status, &d.DurationMs, &d.At.Time
+// RecordDeliveries is one statement: the guarded position update, the attempts
+// (only if the guard held) and the trim of old attempts. The trim runs in the
+// statement's snapshot, without the new rows, so it keeps MaxDeliveries−len(ds) of
+// the old ones.
+func (db *DB) RecordDeliveries(ctx context.Context, l store.WebhookLease, owner string, ds []store.Delivery, position int64) error {
+	n := len(ds)
+	events, attempts, statuses := make([]int64, n), make([]int32, n), make([]int32, n)
+	errs, durations, ats := make([]*string, n), make([]int64, n), make([]time.Time, n)
+	for i, d := range ds {
+		events[i], attempts[i], statuses[i], durations[i], ats[i] = d.EventID, int32(d.Attempt), int32(d.Status), d.DurationMs, d.At.Time
 		if d.Error != "" {
-			errText = &d.Error
+			errs[i] = &ds[i].Error
 		}
 	}
 	var held bool
 	err := db.pool.QueryRow(ctx, `
 		WITH w AS (
-			UPDATE webhooks SET position = CASE WHEN $5 THEN $4 ELSE position END
+			UPDATE webhooks SET position = $4
 			 WHERE id = $1 AND lease_owner = $2 AND generation = $3
 			RETURNING id),
 		a AS (
 			INSERT INTO webhook_attempts (webhook_id, event_id, attempt, status, error, duration_ms, at)
-			SELECT id, $4, $6, $7, $8, $9, $10 FROM w WHERE $6::integer IS NOT NULL),
+			SELECT w.id, d.event_id, d.attempt, d.status, d.error, d.duration_ms, d.at
+			  FROM w, unnest($5::bigint[], $6::int[], $7::int[], $8::text[], $9::bigint[], $10::timestamptz[])
+			       WITH ORDINALITY AS d(event_id, attempt, status, error, duration_ms, at, ord)
+			 ORDER BY d.ord),
 		t AS (
 			DELETE FROM webhook_attempts
-			 WHERE $6::integer IS NOT NULL AND webhook_id = $1 AND seq <= (
+			 WHERE $11 > 0 AND webhook_id = $1 AND EXISTS (SELECT 1 FROM w) AND seq <= (
 				SELECT seq FROM webhook_attempts WHERE webhook_id = $1
-				 ORDER BY seq DESC OFFSET $11 LIMIT 1))
+				 ORDER BY seq DESC OFFSET $12 LIMIT 1))
 		SELECT EXISTS (SELECT 1 FROM w)`,
-		l.ID, owner, l.Generation, eventID, advance, attempt, status, errText, duration, at,
-		store.MaxDeliveries-1).Scan(&held)
+		l.ID, owner, l.Generation, position, events, attempts, statuses, errs, durations, ats,
+		n, max(store.MaxDeliveries-n, 0)).Scan(&held)
 	if err != nil {
-		return wrap("record delivery", err)
+		return wrap("record deliveries", err)
 	}
 	if !held {
 		return store.ErrLeaseLost

@@ -107,18 +107,18 @@ func webhookLeaseOneOwner(t *testing.T, s WebhookStore) {
 func webhookRecordGuards(t *testing.T, s WebhookStore) {
 	w := newHook(t, s, "https://example.com/a")
 	l := lease(t, s, "a", time.Minute)[0]
-	d := &store.Delivery{Attempt: 1, Status: 200, DurationMs: 3, At: store.At(time.Now())}
-	if err := s.RecordDelivery(t.Context(), l, "a", l.Position+5, d, true); err != nil {
-		t.Fatalf("RecordDelivery: %v", err)
+	ds := []store.Delivery{{EventID: l.Position + 5, Attempt: 1, Status: 200, DurationMs: 3, At: store.At(time.Now())}}
+	if err := s.RecordDeliveries(t.Context(), l, "a", ds, l.Position+5); err != nil {
+		t.Fatalf("RecordDeliveries: %v", err)
 	}
-	if err := s.RecordDelivery(t.Context(), l, "b", l.Position+6, d, true); !errors.Is(err, store.ErrLeaseLost) {
-		t.Fatalf("RecordDelivery by a non-holder: got %v, want ErrLeaseLost", err)
+	if err := s.RecordDeliveries(t.Context(), l, "b", ds, l.Position+6); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("RecordDeliveries by a non-holder: got %v, want ErrLeaseLost", err)
 	}
 	if err := s.ReplayWebhook(t.Context(), w.ID, 2); err != nil {
 		t.Fatalf("ReplayWebhook: %v", err)
 	}
-	if err := s.RecordDelivery(t.Context(), l, "a", l.Position+6, d, true); !errors.Is(err, store.ErrLeaseLost) {
-		t.Fatalf("RecordDelivery after a replay: got %v, want ErrLeaseLost", err)
+	if err := s.RecordDeliveries(t.Context(), l, "a", nil, l.Position+6); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("RecordDeliveries after a replay: got %v, want ErrLeaseLost", err)
 	}
 	l2 := lease(t, s, "a", time.Minute)[0]
 	if l2.Position != 2 || l2.Generation == l.Generation {
@@ -133,21 +133,30 @@ func webhookRecordGuards(t *testing.T, s WebhookStore) {
 func webhookDeliveriesKeepNewest(t *testing.T, s WebhookStore) {
 	w := newHook(t, s, "https://example.com/a")
 	l := lease(t, s, "a", time.Minute)[0]
-	for i := 1; i <= store.MaxDeliveries+5; i++ {
-		d := &store.Delivery{Attempt: i, Status: 500, Error: "status 500", At: store.At(time.Now())}
-		if err := s.RecordDelivery(t.Context(), l, "a", 7, d, false); err != nil {
-			t.Fatalf("RecordDelivery %d: %v", i, err)
+	// One by one, then a batch: both keep the newest MaxDeliveries.
+	for i := 1; i <= store.MaxDeliveries-10; i++ {
+		d := []store.Delivery{{EventID: 7, Attempt: i, Status: 500, Error: "status 500", At: store.At(time.Now())}}
+		if err := s.RecordDeliveries(t.Context(), l, "a", d, l.Position); err != nil {
+			t.Fatalf("RecordDeliveries %d: %v", i, err)
 		}
+	}
+	var batch []store.Delivery
+	for i := store.MaxDeliveries - 9; i <= store.MaxDeliveries+5; i++ {
+		batch = append(batch, store.Delivery{EventID: 7, Attempt: i, Status: 500, Error: "status 500", At: store.At(time.Now())})
+	}
+	if err := s.RecordDeliveries(t.Context(), l, "a", batch, l.Position); err != nil {
+		t.Fatalf("RecordDeliveries(batch): %v", err)
 	}
 	got, err := s.Deliveries(t.Context(), w.ID, store.MaxDeliveries+10)
 	if err != nil || len(got) != store.MaxDeliveries {
 		t.Fatalf("Deliveries: got %d, %v; want %d", len(got), err, store.MaxDeliveries)
 	}
-	if got[0].Attempt != store.MaxDeliveries+5 || got[0].Error != "status 500" || got[0].EventID != 7 {
-		t.Fatalf("newest: got %+v, want attempt %d", got[0], store.MaxDeliveries+5)
+	if got[0].Attempt != store.MaxDeliveries+5 || got[0].Error != "status 500" || got[0].EventID != 7 ||
+		got[len(got)-1].Attempt != 6 {
+		t.Fatalf("kept attempts %d..%d, want %d..6", got[0].Attempt, got[len(got)-1].Attempt, store.MaxDeliveries+5)
 	}
 	if l2 := lease(t, s, "a", time.Minute)[0]; l2.Position != l.Position {
-		t.Fatalf("failed attempts moved the position to %d, want %d", l2.Position, l.Position)
+		t.Fatalf("position %d, want %d", l2.Position, l.Position)
 	}
 }
 
