@@ -74,9 +74,9 @@ type Deliverer struct {
 	client  *http.Client
 	metrics *webhookMetrics
 
-	mu     sync.Mutex
-	newest int64
-	wake   chan struct{} // closed when newest grows
+	tail *tail
+
+	mu sync.Mutex
 	// heldUntil is when this instance's leases may expire: the last successful
 	// renewal's start plus the TTL, by the local clock. The database counts the TTL
 	// from a moment after that start, so no other instance can take a webhook over
@@ -90,14 +90,25 @@ type Deliverer struct {
 func NewDeliverer(st WebhookStore, cfg WebhookConfig, log *slog.Logger, reg prometheus.Registerer) *Deliverer {
 	cfg.defaults()
 	return &Deliverer{
-		store: st, cfg: cfg, log: log, metrics: newWebhookMetrics(reg), wake: make(chan struct{}),
+		store: st, cfg: cfg, log: log, metrics: newWebhookMetrics(reg), tail: newTail(),
 		// The timeout is per request, on its context (see send).
 		client: &http.Client{
+			Transport: webhookTransport(),
 			// A redirect is an answer that is not 2xx: following it would send signed
 			// events somewhere nobody registered.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+}
+
+// webhookTransport keeps a connection per webhook alive between its requests:
+// Go's default keeps 2 idle per host, and webhooks often share a host, so the
+// rest would pay a new connection (and its TIME_WAIT) for every event.
+func webhookTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 1000
+	t.MaxIdleConnsPerHost = 100
+	return t
 }
 
 // worker is one webhook's delivery goroutine.
@@ -122,10 +133,15 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			d.log.Warn("releasing webhook leases failed", "err", err)
 		}
 	}()
+	// The tail has its own goroutine, so that a slow renewal never holds it up.
+	tailDone := make(chan struct{})
+	go func() {
+		defer close(tailDone)
+		d.followTail(ctx)
+	}()
+	defer func() { <-tailDone }()
 	renew := time.NewTicker(d.cfg.Renew)
 	defer renew.Stop()
-	poll := time.NewTicker(d.cfg.Poll)
-	defer poll.Stop()
 	d.lease(ctx, workers)
 	for {
 		select {
@@ -133,8 +149,25 @@ func (d *Deliverer) Run(ctx context.Context) error {
 			return nil
 		case <-renew.C:
 			d.lease(ctx, workers)
+		}
+	}
+}
+
+// followTail reads the log's new events into the tail every Poll until ctx ends.
+func (d *Deliverer) followTail(ctx context.Context) {
+	poll := time.NewTicker(d.cfg.Poll)
+	defer poll.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, d.cfg.LeaseTTL/3)
+		err := d.tail.poll(pctx, d.store)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			d.log.Warn("reading new events for webhooks failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
 		case <-poll.C:
-			d.checkNewest(ctx)
 		}
 	}
 }
@@ -202,33 +235,9 @@ func (d *Deliverer) lease(ctx context.Context, workers map[store.ID]*worker) {
 	}
 }
 
-// checkNewest wakes the caught-up goroutines when the log has grown.
-func (d *Deliverer) checkNewest(ctx context.Context) {
-	pctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
-	defer cancel()
-	last, err := d.store.LastEventID(pctx)
-	if err != nil {
-		return // the goroutines also look on their own every Renew
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if last > d.newest {
-		d.newest = last
-		close(d.wake)
-		d.wake = make(chan struct{})
-	}
-}
-
 // leaseEnd is when the leases may expire (see heldUntil).
 func (d *Deliverer) leaseEnd() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.heldUntil
-}
-
-// woken returns a channel closed when the log next grows.
-func (d *Deliverer) woken() <-chan struct{} {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.wake
 }

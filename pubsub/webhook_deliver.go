@@ -45,7 +45,7 @@ func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 		_ = d.store.RecordDeliveries(fctx, p.l, d.cfg.Owner, p.pending, p.pos)
 	}()
 	for ctx.Err() == nil {
-		wake := d.woken() // before reading, so a write after the read still wakes us
+		wake := d.tail.woken() // before reading, so a write after the read still wakes us
 		evs, err := d.read(ctx, p.pos)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -82,7 +82,11 @@ func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 	}
 }
 
+// read returns the events after `after`: from the shared tail when it covers them.
 func (d *Deliverer) read(ctx context.Context, after int64) ([]store.Event, error) {
+	if evs, ok := d.tail.after(after, webhookPage); ok {
+		return evs, nil
+	}
 	rctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
 	defer cancel()
 	return d.store.EventsAfter(rctx, after, webhookPage)
