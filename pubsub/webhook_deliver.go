@@ -32,6 +32,10 @@ type progress struct {
 	saved   int64 // the position last saved
 	pending []store.Delivery
 	flushed time.Time
+	// saving receives the result of the save in flight (nil: none): successes are
+	// saved in the background, one save at a time, so that a busy store does not
+	// stall deliveries.
+	saving chan error
 }
 
 // deliverAll delivers one webhook's events from its position until ctx ends or its
@@ -39,7 +43,11 @@ type progress struct {
 func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 	p := &progress{l: l, pos: l.Position, saved: l.Position, flushed: time.Now()}
 	defer func() {
-		// Save what was delivered, if the lease still allows: fewer re-sends.
+		if p.saving != nil {
+			<-p.saving
+		}
+		// Save what was delivered, if the lease still allows: fewer re-sends. Always,
+		// since the save in flight may have been cut short by ctx.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Renew)
 		defer cancel()
 		_ = d.store.RecordDeliveries(fctx, p.l, d.cfg.Owner, p.pending, p.pos)
@@ -56,7 +64,7 @@ func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 		}
 		if len(evs) == 0 {
 			d.metrics.setPending(l.ID, time.Time{})
-			if d.flush(ctx, p) != nil {
+			if d.flush(ctx, p, false, true) != nil {
 				return
 			}
 			d.sleep(ctx, d.cfg.Renew, wake)
@@ -73,10 +81,9 @@ func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 				}
 			}
 			p.pos = ev.ID
-			if len(p.pending) >= flushBatch || time.Since(p.flushed) >= flushEvery {
-				if d.flush(ctx, p) != nil {
-					return
-				}
+			due := len(p.pending) >= flushBatch || time.Since(p.flushed) >= flushEvery
+			if d.flush(ctx, p, false, due) != nil {
+				return
 			}
 		}
 	}
@@ -136,7 +143,7 @@ func (d *Deliverer) deliver(ctx context.Context, p *progress, ev store.Event) er
 			d.metrics.delay.Observe(time.Since(ev.At.Time).Seconds())
 			return nil
 		}
-		if err := d.flush(ctx, p); err != nil {
+		if err := d.flush(ctx, p, true, true); err != nil {
 			return err
 		}
 		d.sleep(ctx, backoff, nil)
@@ -147,27 +154,59 @@ func (d *Deliverer) deliver(ctx context.Context, p *progress, ev store.Event) er
 	}
 }
 
-// flush saves the position and the pending attempts. A store that fails is
-// retried until it answers (or the lease is lost): a 2xx whose position is not
-// saved would go again after a restart.
-func (d *Deliverer) flush(ctx context.Context, p *progress) error {
-	if p.pos == p.saved && len(p.pending) == 0 {
+// flush collects the save in flight if it ended (its error: the lease was lost, or
+// ctx ended) and, when due, starts the next. wait waits for the save in flight and
+// for the new one: failed attempts are saved before the backoff.
+func (d *Deliverer) flush(ctx context.Context, p *progress, wait, due bool) error {
+	if p.saving != nil {
+		select {
+		case err := <-p.saving:
+			p.saving = nil
+			if err != nil {
+				return err
+			}
+		default:
+			if !wait {
+				return nil
+			}
+			err := <-p.saving
+			p.saving = nil
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if !due || p.pos == p.saved && len(p.pending) == 0 {
 		return nil
 	}
+	ds, pos := p.pending, p.pos
+	p.pending, p.saved, p.flushed = nil, pos, time.Now()
+	done := make(chan error, 1)
+	go func() { done <- d.save(ctx, p.l, ds, pos) }()
+	if wait {
+		return <-done
+	}
+	p.saving = done
+	return nil
+}
+
+// save stores attempts and a position. A store that fails is retried until it
+// answers (or the lease is lost, or ctx ends): a 2xx whose position is not saved
+// would go again after a restart.
+func (d *Deliverer) save(ctx context.Context, l store.WebhookLease, ds []store.Delivery, pos int64) error {
 	for {
 		rctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
-		err := d.store.RecordDeliveries(rctx, p.l, d.cfg.Owner, p.pending, p.pos)
+		err := d.store.RecordDeliveries(rctx, l, d.cfg.Owner, ds, pos)
 		cancel()
 		switch {
 		case err == nil:
-			p.saved, p.pending, p.flushed = p.pos, nil, time.Now()
 			return nil
 		case errors.Is(err, store.ErrLeaseLost):
 			return err
 		case ctx.Err() != nil:
 			return ctx.Err()
 		}
-		d.log.Warn("saving a webhook position failed", "webhook", p.l.ID, "err", err)
+		d.log.Warn("saving a webhook position failed", "webhook", l.ID, "err", err)
 		d.sleep(ctx, d.cfg.MinBackoff, nil)
 	}
 }
