@@ -153,6 +153,14 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 }
 
+// Offer hands the deliverer a batch the relay just sequenced (nil-safe): webhooks
+// that keep pace get it at once. It never blocks.
+func (d *Deliverer) Offer(evs []store.Event) {
+	if d != nil {
+		d.tail.offer(evs)
+	}
+}
+
 // followTail reads the log's new events into the tail every Poll until ctx ends.
 func (d *Deliverer) followTail(ctx context.Context) {
 	poll := time.NewTicker(d.cfg.Poll)

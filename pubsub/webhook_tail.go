@@ -62,14 +62,37 @@ func (t *tail) poll(ctx context.Context, st WebhookStore) error {
 	}
 }
 
+// offer appends a batch this instance's relay just sequenced, when it continues
+// the tail exactly: the webhooks then get it without waiting for the next poll or
+// for a database connection. Anything else is left to the poll.
+func (t *tail) offer(evs []store.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ready && len(evs) > 0 && evs[0].ID == t.last+1 {
+		t.appendLocked(evs)
+	}
+}
+
 func (t *tail) append(evs []store.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.appendLocked(evs)
+}
+
+// appendLocked adds the events above the tail's last, in order.
+func (t *tail) appendLocked(evs []store.Event) {
+	grew := false
 	for _, e := range evs {
+		if e.ID <= t.last {
+			continue // already here: a poll and an offer brought it both
+		}
 		t.evs = append(t.evs, e)
 		t.bytes += len(e.Data)
+		t.last, grew = e.ID, true
 	}
-	t.last = evs[len(evs)-1].ID
+	if !grew {
+		return
+	}
 	drop := 0
 	for len(t.evs)-drop > tailEvents || t.bytes > tailBytes && drop < len(t.evs) {
 		t.bytes -= len(t.evs[drop].Data)

@@ -125,7 +125,12 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		Name: "supportd_events_published_total", Help: "Sequenced events this instance published to the broker.",
 	})
 	reg.MustRegister(published)
+	var hooks *pubsub.Deliverer // nil if the store has no webhooks (both stores do)
+	if wh, ok := st.(pubsub.WebhookStore); ok {
+		hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg)
+	}
 	relay := pubsub.NewRelay(st, func(ctx context.Context, evs []store.Event) error {
+		hooks.Offer(evs)
 		if err := broker.Publish(ctx, evs); err != nil {
 			return err
 		}
@@ -195,10 +200,8 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	var bg errgroup.Group
 	bg.Go(func() error { return relay.Run(bgCtx) })
 	bg.Go(func() error { return h.Run(bgCtx) })
-	if wh, ok := st.(pubsub.WebhookStore); ok { // both stores deliver webhooks
-		bg.Go(func() error {
-			return pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg).Run(bgCtx)
-		})
+	if hooks != nil {
+		bg.Go(func() error { return hooks.Run(bgCtx) })
 	}
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
