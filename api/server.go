@@ -33,6 +33,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// GitHub creates issues; nil when GITHUB_TOKEN or GITHUB_REPO is unset.
 	GitHub IssueCreator
+	// Webhooks is the store's integrations part; nil: Store's own, if it has one.
+	Webhooks store.Webhooks
 	// Notify is called after every committed write, so that its events go out at once.
 	Notify func()
 	// Ready reports whether the engines behind the server answer (for /readyz).
@@ -54,6 +56,7 @@ type Server struct {
 	ready    func(ctx context.Context) error
 	extra    map[string]http.Handler
 	now      func() time.Time
+	hooks    store.Webhooks // nil: the webhook routes answer 503
 }
 
 // New builds the server; Handler returns its router.
@@ -66,6 +69,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if d.Ready == nil {
 		d.Ready = d.Store.Ping
+	}
+	if d.Webhooks == nil {
+		d.Webhooks, _ = d.Store.(store.Webhooks)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -80,6 +86,7 @@ func New(cfg Config, d Deps) *Server {
 		ready:    d.Ready,
 		extra:    map[string]http.Handler{},
 		now:      d.Now,
+		hooks:    d.Webhooks,
 	}
 	return s
 }

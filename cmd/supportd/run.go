@@ -126,8 +126,11 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	})
 	reg.MustRegister(published)
 	var hooks *pubsub.Deliverer // nil if the store has no webhooks (both stores do)
-	if wh, ok := st.(pubsub.WebhookStore); ok {
+	wh, ok := st.(pubsub.WebhookStore)
+	if ok {
 		hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg)
+	} else {
+		log.Warn("this store has no webhooks: none are delivered")
 	}
 	relay := pubsub.NewRelay(st, func(ctx context.Context, evs []store.Event) error {
 		hooks.Offer(evs)
@@ -144,7 +147,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	}
 	origins := api.ParseOrigins(cfg.AllowedOrigins)
 	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins, GitHubWebhookSecret: cfg.GitHubWebhookSecret}, api.Deps{
-		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick,
+		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick, Webhooks: wh,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
