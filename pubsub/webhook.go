@@ -28,8 +28,8 @@ type WebhookConfig struct {
 	// over a dead one's webhooks. Renew is how often leases are renewed and new or
 	// replayed webhooks are noticed; it must be well under LeaseTTL.
 	LeaseTTL, Renew time.Duration
-	// Poll is how often the newest event id is checked: the delay before a caught-up
-	// webhook sees a new event.
+	// Poll is how often the log is read for events this instance's relay did not
+	// offer (Offer): those written through other instances. It bounds their delay.
 	Poll time.Duration
 	// MinBackoff doubles after each failed attempt up to MaxBackoff.
 	MinBackoff, MaxBackoff time.Duration
