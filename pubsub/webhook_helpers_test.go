@@ -52,13 +52,19 @@ func fastHooks(owner string) pubsub.WebhookConfig {
 
 // runDeliverer runs a deliverer until the returned stop is called (or the test ends).
 func runDeliverer(t *testing.T, st pubsub.WebhookStore, cfg pubsub.WebhookConfig) (stop func()) {
+	_, stop = startDeliverer(t, st, cfg)
+	return stop
+}
+
+// startDeliverer is runDeliverer that also returns the deliverer.
+func startDeliverer(t *testing.T, st pubsub.WebhookStore, cfg pubsub.WebhookConfig) (*pubsub.Deliverer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	d := pubsub.NewDeliverer(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	go func() { done <- d.Run(ctx) }()
 	var once sync.Once
-	stop = func() {
+	stop := func() {
 		once.Do(func() {
 			cancel()
 			if err := <-done; err != nil {
@@ -67,7 +73,7 @@ func runDeliverer(t *testing.T, st pubsub.WebhookStore, cfg pubsub.WebhookConfig
 		})
 	}
 	t.Cleanup(stop)
-	return stop
+	return d, stop
 }
 
 // receiver is a webhook endpoint that checks every request's signature and keeps
@@ -217,6 +223,7 @@ type hookFixture struct {
 	st     hookStore
 	ids    *store.IDGen
 	client store.Caller
+	batch  []store.Event // what the last write sequenced, as the relay would publish it
 }
 
 func newHookFixture(t *testing.T, st hookStore) *hookFixture {
@@ -254,6 +261,7 @@ func (f *hookFixture) write(n int) []int64 {
 	if err != nil {
 		f.t.Fatalf("SequenceEvents: %v", err)
 	}
+	f.batch = evs
 	var ids []int64
 	for _, e := range evs {
 		if e.Type != store.EventCounts {

@@ -119,3 +119,24 @@ func TestWebhookDownEndpointDelaysOnlyItsOwn(t *testing.T) {
 		t.Errorf("the down endpoint accepted %d and refused %d, want 0 and some", len(down.got()), down.refusedCount())
 	}
 }
+
+// TestWebhookOfferedAndPolledOnce: events that reach the deliverer both from the
+// relay (Offer) and from its own reading of the log are delivered once, in order.
+func TestWebhookOfferedAndPolledOnce(t *testing.T) {
+	f := newHookFixture(t, openMemory(t))
+	rcv := newReceiver(t, f.webhook("").Secret)
+	f.webhook(rcv.url)
+	d, _ := startDeliverer(t, f.st, fastHooks("a"))
+	time.Sleep(100 * time.Millisecond) // the deliverer has read the log's end
+	var want []int64
+	for range 5 {
+		want = append(want, f.write(2)...)
+		d.Offer(f.batch)
+		d.Offer(f.batch) // again: nothing new
+	}
+	got := rcv.waitFor(t, want, 5*time.Second)
+	time.Sleep(100 * time.Millisecond) // room for a wrong second copy to arrive
+	if got = rcv.got(); !equal64(got, want) {
+		t.Fatalf("delivered %v, want %v exactly once each, in order", got, want)
+	}
+}
