@@ -21,6 +21,8 @@ type Config struct {
 	RateBurst int
 	// Origins are the ALLOWED_ORIGINS patterns (CORS and WebSockets).
 	Origins Origins
+	// GitHubWebhookSecret verifies POST /github/webhook; empty: that route answers 503.
+	GitHubWebhookSecret string
 }
 
 // Deps are the parts built in cmd and passed in.
@@ -31,6 +33,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// GitHub creates issues; nil when GITHUB_TOKEN or GITHUB_REPO is unset.
 	GitHub IssueCreator
+	// Webhooks is the store's integrations part; nil: Store's own, if it has one.
+	Webhooks store.Webhooks
 	// Notify is called after every committed write, so that its events go out at once.
 	Notify func()
 	// Ready reports whether the engines behind the server answer (for /readyz):
@@ -58,6 +62,7 @@ type Server struct {
 	degraded func(ctx context.Context) (string, error)
 	extra    map[string]http.Handler
 	now      func() time.Time
+	hooks    store.Webhooks // nil: the webhook routes answer 503
 }
 
 // New builds the server; Handler returns its router.
@@ -70,6 +75,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	if d.Ready == nil {
 		d.Ready = d.Store.Ping
+	}
+	if d.Webhooks == nil {
+		d.Webhooks, _ = d.Store.(store.Webhooks)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -86,6 +94,7 @@ func New(cfg Config, d Deps) *Server {
 		degraded: d.Degraded,
 		extra:    map[string]http.Handler{},
 		now:      d.Now,
+		hooks:    d.Webhooks,
 	}
 	return s
 }

@@ -162,7 +162,7 @@ export interface WriteOptions {
 }
 
 export type ErrorCode =
-  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'Conflict'
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'Conflict' | 'Gone'
   | 'PayloadTooLarge' | 'TooManyRequests' | 'InternalError' | 'BadGateway' | 'ServiceUnavailable'
   | 'GatewayTimeout' | 'HTTPError' | 'NetworkError' | 'Timeout';
 
@@ -350,9 +350,62 @@ export class Connection {
   close(): void;
 }
 
+// Integrations: webhooks (super admins) and the events feed.
+
+/** The recorded event types a webhook can choose. */
+export type WebhookEventType =
+  | 'ticket.created' | 'ticket.updated' | 'ticket.status' | 'ticket.deleted'
+  | 'thread.added' | 'threads.seen' | 'counts';
+
+export interface Webhook {
+  _id: Id;
+  url: string;
+  events: WebhookEventType[];
+  /** `whsec_…`: only in the answer of create. */
+  secret?: string;
+  createdAt: Time;
+}
+
+export interface WebhookDelivery {
+  eventId: EventId;
+  attempt: number;
+  /** The endpoint's HTTP status; 0 when it did not answer. */
+  status: number;
+  error: string | null;
+  durationMs: number;
+  at: Time;
+}
+
+export interface Webhooks {
+  /** POST /webhooks: `events` defaults to every type but counts. Not retried automatically. */
+  create(body: { url: string; events?: WebhookEventType[] }): Promise<{ data: Webhook & { secret: string } }>;
+  /** GET /webhooks (without secrets). */
+  list(): Promise<{ data: Webhook[] }>;
+  /** DELETE /webhooks/{id}. */
+  delete(id: Id): Promise<Completed>;
+  /** GET /webhooks/{id}/deliveries: recent attempts, newest first. */
+  deliveries(id: Id, params?: { limit?: number }): Promise<{ data: WebhookDelivery[] }>;
+  /** POST /webhooks/{id}/replay: delivery restarts after that event id. */
+  replay(id: Id, fromEventId: EventId | number): Promise<{ status: 'accepted' }>;
+}
+
+export interface EventsPage {
+  /** The caller's events, in order, as its socket would get them. */
+  data: RecordedEvent<string, unknown>[];
+  /** Pass as `after` for the next page. */
+  lastEventId: EventId;
+}
+
+export interface Events {
+  /** GET /events: throws SupportdError 'Gone' (410) when `after` is older than the log keeps. */
+  list(params?: { after?: EventId | number; limit?: number }): Promise<EventsPage>;
+}
+
 export interface Client {
   readonly baseUrl: string;
   readonly tickets: Tickets;
+  readonly webhooks: Webhooks;
+  readonly events: Events;
   /** Opens the realtime connection; it reconnects by itself until close(). */
   connect(options?: ConnectOptions): Connection;
 }

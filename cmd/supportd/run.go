@@ -141,7 +141,15 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		Name: "supportd_events_published_total", Help: "Sequenced events this instance published to the broker.",
 	})
 	reg.MustRegister(published)
+	var hooks *pubsub.Deliverer // nil if the store has no webhooks (both stores do)
+	wh, ok := st.(pubsub.WebhookStore)
+	if ok {
+		hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg)
+	} else {
+		log.Warn("this store has no webhooks: none are delivered")
+	}
 	relay := pubsub.NewRelay(st, func(ctx context.Context, evs []store.Event) error {
+		hooks.Offer(evs)
 		if err := broker.Publish(ctx, evs); err != nil {
 			return err
 		}
@@ -154,8 +162,8 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	origins := api.ParseOrigins(cfg.AllowedOrigins)
-	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins}, api.Deps{
-		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick,
+	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins, GitHubWebhookSecret: cfg.GitHubWebhookSecret}, api.Deps{
+		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick, Webhooks: wh,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -209,6 +217,9 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	var bg errgroup.Group
 	bg.Go(func() error { return relay.Run(bgCtx) })
 	bg.Go(func() error { return h.Run(bgCtx) })
+	if hooks != nil {
+		bg.Go(func() error { return hooks.Run(bgCtx) })
+	}
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
 
