@@ -74,7 +74,7 @@ func (s *Server) route(r chi.Router, pattern string, methods map[string]handlerF
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeError(w, r, s.log, Errorf(CodeMethodNotAllowed, "Method %s is not allowed here", r.Method))
 	}))
-	guarded := r.With(s.authenticate, s.rateLimit)
+	guarded := r.With(s.authenticate, s.rateLimit, stampWrites)
 	for m, h := range methods {
 		guarded.Method(m, pattern, s.handle(h))
 	}

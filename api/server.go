@@ -31,8 +31,13 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// GitHub creates issues; nil when GITHUB_TOKEN or GITHUB_REPO is unset.
 	GitHub IssueCreator
-	// Notify is called after every committed write, so that its events go out at once.
+	// Notify is called after every committed write that waits for nothing (a
+	// socket's seen), so that its events go out at once.
 	Notify func()
+	// Sync waits for the events committed so far to be numbered and returns the
+	// newest event id (pubsub.Relay.Sync): REST writes answer it in
+	// X-Last-Event-Id. Nil: they answer without it.
+	Sync func(ctx context.Context) (int64, error)
 	// Ready reports whether the engines behind the server answer (for /readyz):
 	// an error makes /readyz 503.
 	Ready func(ctx context.Context) error
@@ -57,6 +62,8 @@ type Server struct {
 	degraded func(ctx context.Context) (string, error)
 	extra    map[string]http.Handler
 	now      func() time.Time
+	kick     func()
+	sync     func(ctx context.Context) (int64, error)
 }
 
 // New builds the server; Handler returns its router.
@@ -75,7 +82,8 @@ func New(cfg Config, d Deps) *Server {
 		store:    d.Store,
 		auth:     d.Auth,
 		log:      d.Log,
-		svc:      NewService(d.Store, d.GitHub, d.Notify, d.Now),
+		kick:     d.Notify,
+		sync:     d.Sync,
 		people:   newPeople(d.Store),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
 		metrics:  newMetrics(d.Registry),
@@ -85,6 +93,7 @@ func New(cfg Config, d Deps) *Server {
 		extra:    map[string]http.Handler{},
 		now:      d.Now,
 	}
+	s.svc = NewService(d.Store, d.GitHub, s.afterCommit, d.Now)
 	return s
 }
 

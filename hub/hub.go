@@ -94,18 +94,23 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *metrics
 	budget  Budget
+	newest  *pubsub.Coalescer // the log's newest id, one read for the sockets that arrive together
 
-	mu            sync.Mutex
-	cursor        int64 // id of the newest event fanned out
-	admins        map[*socket]struct{}
-	clients       map[store.ID]map[*socket]struct{}
-	perUser       map[store.ID]int
-	agents        map[store.ID]agent   // super admins with sockets here
-	all           map[*socket]struct{} // every socket, registered or still replaying
-	online        []store.Person       // presence across instances, as last read
-	presenceCache *presenceFrames      // frames of online: built at first need, rebuilt at once on a change
-	outbox        []parcel             // a fan-out's parcels, reused (see sendAllLocked)
-	closing       bool
+	mu      sync.Mutex
+	cursor  int64 // id of the newest event fanned out
+	admins  map[*socket]struct{}
+	clients map[store.ID]map[*socket]struct{}
+	perUser map[store.ID]int
+	agents  map[store.ID]agent   // super admins with sockets here
+	all     map[*socket]struct{} // every socket, registered or still replaying
+	outbox  []parcel             // a fan-out's parcels, reused (see sendAllLocked)
+	closing bool
+
+	// Presence (see presence_view.go).
+	remote   map[store.ID]struct{} // the other instances' agents, as last read
+	view     map[store.ID][]byte   // who the sockets are told is online: person JSON by id
+	touched  map[store.ID][]byte   // people whose state changed since the last flush
+	snapshot []byte                // super admins' frame of the view; nil once it changed
 
 	// gap is the dispatcher's state: owned by Run's goroutine (tests drive it
 	// directly, without Run).
@@ -139,6 +144,7 @@ func New(cfg Config, d Deps) *Hub {
 	}
 	return &Hub{
 		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Log, broker: d.Broker, log: d.Logger,
+		newest:     pubsub.NewCoalescer(d.Log.LastEventID, logTimeout),
 		metrics:    newMetrics(d.Registry),
 		budget:     d.Budget,
 		admins:     map[*socket]struct{}{},
@@ -146,6 +152,9 @@ func New(cfg Config, d Deps) *Hub {
 		perUser:    map[store.ID]int{},
 		agents:     map[store.ID]agent{},
 		all:        map[*socket]struct{}{},
+		remote:     map[store.ID]struct{}{},
+		view:       map[store.ID][]byte{},
+		touched:    map[store.ID][]byte{},
 		inbox:      make(chan []store.Event, inboxSize),
 		fills:      make(chan logFill),
 		fillReq:    make(chan struct{}, 1),
@@ -224,18 +233,6 @@ func (h *Hub) cursorNow() int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.cursor
-}
-
-// lastInLog returns 0 with its error, so that a caller given no newest id sees
-// nothing missed rather than a stale one.
-func (h *Hub) lastInLog(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, logTimeout)
-	defer cancel()
-	last, err := h.events.LastEventID(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return last, nil
 }
 
 // subscriber adapts the hub to pubsub.Handler.

@@ -75,13 +75,6 @@ func (h *Hub) addLocked(s *socket, floor int64) {
 	s.setLive(true)
 	if s.caller.IsSuperAdmin() {
 		h.admins[s] = struct{}{}
-		a := h.agents[s.caller.ID]
-		a.name = s.caller.Name
-		a.sockets++
-		h.agents[s.caller.ID] = a
-		if a.sockets == 1 {
-			h.localPresenceChanged()
-		}
 		return
 	}
 	set := h.clients[s.caller.ID]
@@ -99,21 +92,12 @@ func (h *Hub) unregister(s *socket) {
 	h.removeLocked(s)
 }
 
-// removeLocked takes s out of the fan-out; again does nothing.
+// removeLocked takes s out of the fan-out and presence; again does nothing.
 func (h *Hub) removeLocked(s *socket) {
 	s.setLive(false)
+	h.leavePresenceLocked(s)
 	if s.caller.IsSuperAdmin() {
-		if _, ok := h.admins[s]; ok {
-			delete(h.admins, s)
-			a := h.agents[s.caller.ID]
-			a.sockets--
-			if a.sockets <= 0 {
-				delete(h.agents, s.caller.ID)
-				h.localPresenceChanged()
-			} else {
-				h.agents[s.caller.ID] = a
-			}
-		}
+		delete(h.admins, s)
 		return
 	}
 	if set := h.clients[s.caller.ID]; set != nil {
@@ -122,15 +106,4 @@ func (h *Hub) removeLocked(s *socket) {
 			delete(h.clients, s.caller.ID)
 		}
 	}
-}
-
-// localAgents lists the super admins with sockets here.
-func (h *Hub) localAgents() []store.Person {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]store.Person, 0, len(h.agents))
-	for id, a := range h.agents {
-		out = append(out, store.Person{ID: id, Name: a.name})
-	}
-	return out
 }

@@ -139,7 +139,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	}
 	origins := api.ParseOrigins(cfg.AllowedOrigins)
 	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins}, api.Deps{
-		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick,
+		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick, Sync: relay.Sync,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
