@@ -111,6 +111,7 @@ type Hub struct {
 	view     map[store.ID][]byte   // who the sockets are told is online: person JSON by id
 	touched  map[store.ID][]byte   // people whose state changed since the last flush
 	snapshot []byte                // super admins' frame of the view; nil once it changed
+	leftHere bool                  // an agent left here since the last flush
 
 	// gap is the dispatcher's state: owned by Run's goroutine (tests drive it
 	// directly, without Run).

@@ -79,8 +79,12 @@ func (h *Hub) runPresence(ctx context.Context) {
 			}
 		case <-flush:
 			flush = nil
-			h.flushPresence()
 			h.writePresence(ctx, true)
+			if h.takeLeftHere() {
+				h.readPresence(ctx) // and flush
+			} else {
+				h.flushPresence()
+			}
 		case <-h.refreshCh:
 			readSoon()
 		case <-tick.C:

@@ -14,7 +14,9 @@ import (
 // {agentsOnline} for clients when the number changed. So a change costs each
 // socket bytes for the people who changed, whatever the number online.
 //
-// Changes are gathered in h.touched and sent out by flushPresence, a batch every
+// Joins here change the view at once; leaves here wait for a fresh read of the
+// other instances (leavePresenceLocked). Changes are gathered in h.touched and
+// sent out by flushPresence, a batch every
 // presenceBatch at most. A socket whose snapshot was taken between two flushes
 // may already hold some of the batch's changes: the batch therefore names each
 // touched person with their state at the flush (joined if in the view, left if
@@ -58,10 +60,20 @@ func (h *Hub) leavePresenceLocked(s *socket) {
 		return
 	}
 	delete(h.agents, s.caller.ID)
+	// The agent may have just connected to another instance (a reload that moved
+	// her): the view loses her only after a fresh read of the others' lists (see
+	// runPresence), so that no socket sees her leave and come back.
+	h.leftHere = true
 	h.localPresenceChanged()
-	if _, elsewhere := h.remote[s.caller.ID]; !elsewhere {
-		h.hideLocked(s.caller.ID)
-	}
+}
+
+// takeLeftHere reports whether an agent left this instance since the last call.
+func (h *Hub) takeLeftHere() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	left := h.leftHere
+	h.leftHere = false
+	return left
 }
 
 // setRemote replaces the other instances' agents with others.
