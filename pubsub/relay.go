@@ -5,6 +5,7 @@ package pubsub
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/supportd/supportd/store"
@@ -36,6 +37,13 @@ type Relay struct {
 	log       *slog.Logger
 	kick      chan struct{}
 	rounds    *Coalescer
+
+	// published is held from a batch's numbering until its publish returned: the
+	// next round takes it before publishing, so batches are published in id order
+	// while the round that numbered one already answers its writers.
+	published sync.Mutex
+	// publishing counts the publishes in flight; Run waits for them.
+	publishing sync.WaitGroup
 }
 
 // NewRelay builds a relay; publish receives each sequenced batch in id order.
@@ -65,6 +73,7 @@ func (r *Relay) Kick() {
 
 // Run sequences until ctx ends.
 func (r *Relay) Run(ctx context.Context) error {
+	defer r.publishing.Wait()
 	sweep := time.NewTicker(sweepInterval)
 	defer sweep.Stop()
 	prune := time.NewTicker(pruneInterval)
@@ -98,14 +107,28 @@ func (r *Relay) round(ctx context.Context) (int64, error) {
 		if len(evs) == 0 {
 			return r.store.LastEventID(ctx)
 		}
-		if err := r.publish(ctx, evs); err != nil {
-			// Not lost: subscribers catch up from the event log.
-			r.log.Warn("publishing events failed", "events", len(evs), "err", err)
-		}
+		r.publishInOrder(evs)
 		if len(evs) < fullBatch {
 			return evs[len(evs)-1].ID, nil
 		}
 	}
+}
+
+// publishInOrder publishes a numbered batch after the batches numbered before it,
+// without holding up the round (its writers answer once their events have ids; the
+// publish is the fast path to the sockets, the log the sure one). It returns once
+// the previous batch's publish is done, so at most one publish waits per round.
+func (r *Relay) publishInOrder(evs []store.Event) {
+	r.published.Lock()
+	r.publishing.Go(func() {
+		defer r.published.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		if err := r.publish(ctx, evs); err != nil {
+			// Not lost: subscribers catch up from the event log.
+			r.log.Warn("publishing events failed", "events", len(evs), "err", err)
+		}
+	})
 }
 
 func (r *Relay) prune(ctx context.Context) {
