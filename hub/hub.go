@@ -143,9 +143,8 @@ func New(cfg Config, d Deps) *Hub {
 	if cfg.PingTimeout <= 0 {
 		cfg.PingTimeout = defaultPingTimeout
 	}
-	return &Hub{
+	h := &Hub{
 		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Log, broker: d.Broker, log: d.Logger,
-		newest:     pubsub.NewCoalescer(d.Log.LastEventID, logTimeout),
 		metrics:    newMetrics(d.Registry),
 		budget:     d.Budget,
 		admins:     map[*socket]struct{}{},
@@ -163,6 +162,8 @@ func New(cfg Config, d Deps) *Hub {
 		presenceCh: make(chan struct{}, 1),
 		refreshCh:  make(chan struct{}, 1),
 	}
+	h.newest = pubsub.NewCoalescer(func(ctx context.Context) (int64, error) { return h.events.LastEventID(ctx) }, logTimeout)
+	return h
 }
 
 // Start reads the newest event id, so that the hub fans out what comes after it.

@@ -42,20 +42,45 @@ func (h *Hub) readScope(parent context.Context, c store.Caller, after int64) ([]
 	return evs, nil
 }
 
-// prunedAfter reports whether events after `after` were pruned: ids are contiguous
-// in the log and pruning removes its start, so one row tells (the next event is not
-// after+1, or there is none though the cursor is past `after`).
-func (h *Hub) prunedAfter(parent context.Context, after, newest int64) (bool, error) {
-	ctx, cancel := context.WithTimeout(parent, logTimeout)
-	defer cancel()
-	next, err := h.events.EventsAfter(ctx, after, 1)
-	if err != nil {
-		return false, h.logReadErr(parent, err)
+// probe is a read of the first event after a resume point, on a goroutine of its
+// own (see startProbe).
+type probe struct {
+	done chan struct{}
+	next []store.Event
+	err  error
+}
+
+// startProbe reads the first event after `after` while the socket reads the newest
+// id: in a reconnect storm both wait for a database connection, and one wait is
+// enough. Whoever starts it must call wait before returning (the goroutine ends
+// with the read, bounded by logTimeout).
+func (h *Hub) startProbe(parent context.Context, after int64) *probe {
+	p := &probe{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		ctx, cancel := context.WithTimeout(parent, logTimeout)
+		defer cancel()
+		if p.next, p.err = h.events.EventsAfter(ctx, after, 1); p.err != nil {
+			p.err = h.logReadErr(parent, p.err)
+		}
+	}()
+	return p
+}
+
+func (p *probe) wait() { <-p.done }
+
+// pruned reports whether events after `after` were pruned: ids are contiguous in
+// the log and pruning removes its start, so the probe's one row tells (the next
+// event is not after+1, or there is none though the log is past `after`).
+func (p *probe) pruned(after, newest int64) (bool, error) {
+	p.wait()
+	if p.err != nil {
+		return false, p.err
 	}
-	if len(next) == 0 {
+	if len(p.next) == 0 {
 		return after < newest, nil
 	}
-	return next[0].ID > after+1, nil
+	return p.next[0].ID > after+1, nil
 }
 
 // register adds s to the live fan-out if the hub's cursor is at or below after

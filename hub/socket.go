@@ -306,9 +306,15 @@ func minTime(a, b time.Time) time.Time {
 // A storm of reconnects must not bury the database, so a reconnect reads little of
 // the log: the newest id is one read shared by every socket that arrived during
 // the previous one (see pubsub.Coalescer); whether the resume point was pruned
-// takes a one-row probe (prunedAfter), since ids are contiguous in the log; and
-// the replay reads pages only while the socket is behind the cursor.
+// takes a one-row probe, read alongside it (startProbe), since ids are contiguous
+// in the log; and the replay reads pages only while the socket is behind the
+// cursor.
 func (s *socket) start(ctx context.Context, lastEventID int64) error {
+	var p *probe
+	if lastEventID >= 0 {
+		p = s.h.startProbe(ctx, lastEventID)
+		defer p.wait()
+	}
 	last, err := s.h.newest.Do(ctx)
 	if err != nil {
 		return s.h.logReadErr(ctx, err)
@@ -329,7 +335,7 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		reset = true // from the future
 	default:
 		var err error
-		if reset, err = s.h.prunedAfter(ctx, lastEventID, newest); err != nil {
+		if reset, err = p.pruned(lastEventID, newest); err != nil {
 			return err
 		}
 	}
