@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/supportd/supportd/store"
 )
 
 // slowNewestLog counts reads of the newest id, each taking a round trip.
@@ -84,5 +86,51 @@ func waitLive(t *testing.T, h *Hub) {
 		return len(h.admins) > 0
 	}) {
 		t.Fatal("no socket registered for live events")
+	}
+}
+
+// racingLog numbers an event between a resume's probe and its read of the newest
+// id, as a busy relay would.
+type racingLog struct {
+	*fakeLog
+	probed chan struct{}
+	once   sync.Once
+}
+
+func (l *racingLog) EventsAfter(ctx context.Context, after int64, limit int) ([]store.Event, error) {
+	evs, err := l.fakeLog.EventsAfter(ctx, after, limit)
+	l.once.Do(func() { close(l.probed) })
+	return evs, err
+}
+
+func (l *racingLog) LastEventID(ctx context.Context) (int64, error) {
+	select {
+	case <-l.probed:
+	case <-ctx.Done():
+	}
+	l.add("aaaaaaaaaaaaaaaaaaaaaaaa")
+	return l.fakeLog.LastEventID(ctx)
+}
+
+// A resume at the newest id is not told to reset when an event is numbered
+// between its probe and hello: it gets that event.
+func TestResumeRacingANewEventIsNoReset(t *testing.T) {
+	log := &racingLog{fakeLog: &fakeLog{}, probed: make(chan struct{})}
+	for range 3 {
+		log.add("aaaaaaaaaaaaaaaaaaaaaaaa")
+	}
+	h := newTestHub(t, log.fakeLog)
+	h.events = log
+	h.auth = agentAuth{}
+	c := dialHub(t, h, "lastEventId=3")
+	got, err := readFrames(c, 2)
+	if err != nil || strings.Join(got, ",") != "hello,presence" {
+		t.Fatalf("resume from 3 while 4 is numbered: got %v (%v), want hello, presence (no reset)", got, err)
+	}
+	waitLive(t, h)
+	all, _ := log.fakeLog.EventsAfter(context.Background(), 0, 10)
+	h.apply(context.Background(), all)
+	if got, err := readFrames(c, 1); err != nil || got[0] != "thread.added:4" {
+		t.Fatalf("then: got %v (%v), want thread.added:4", got, err)
 	}
 }

@@ -45,9 +45,10 @@ func (h *Hub) readScope(parent context.Context, c store.Caller, after int64) ([]
 // probe is a read of the first event after a resume point, on a goroutine of its
 // own (see startProbe).
 type probe struct {
-	done chan struct{}
-	next []store.Event
-	err  error
+	done   chan struct{}
+	cursor int64 // the hub's cursor before the read: the log held at least that much
+	next   []store.Event
+	err    error
 }
 
 // startProbe reads the first event after `after` while the socket reads the newest
@@ -55,7 +56,7 @@ type probe struct {
 // enough. Whoever starts it must call wait before returning (the goroutine ends
 // with the read, bounded by logTimeout).
 func (h *Hub) startProbe(parent context.Context, after int64) *probe {
-	p := &probe{done: make(chan struct{})}
+	p := &probe{done: make(chan struct{}), cursor: h.cursorNow()}
 	go func() {
 		defer close(p.done)
 		ctx, cancel := context.WithTimeout(parent, logTimeout)
@@ -71,14 +72,16 @@ func (p *probe) wait() { <-p.done }
 
 // pruned reports whether events after `after` were pruned: ids are contiguous in
 // the log and pruning removes its start, so the probe's one row tells (the next
-// event is not after+1, or there is none though the log is past `after`).
-func (p *probe) pruned(after, newest int64) (bool, error) {
+// event is not after+1, or there is none though the log was past `after` when the
+// read began). Past, as known then: the cursor, not hello's newest id, which may
+// have been read after the probe and count events numbered since.
+func (p *probe) pruned(after int64) (bool, error) {
 	p.wait()
 	if p.err != nil {
 		return false, p.err
 	}
 	if len(p.next) == 0 {
-		return after < newest, nil
+		return after < p.cursor, nil
 	}
 	return p.next[0].ID > after+1, nil
 }

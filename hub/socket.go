@@ -335,7 +335,7 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		reset = true // from the future
 	default:
 		var err error
-		if reset, err = p.pruned(lastEventID, newest); err != nil {
+		if reset, err = p.pruned(lastEventID); err != nil {
 			return err
 		}
 	}
