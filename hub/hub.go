@@ -73,9 +73,13 @@ type Config struct {
 
 // Deps are the parts the hub uses, built in cmd.
 type Deps struct {
-	Auth     Authenticator
-	Service  Service
-	Log      EventLog
+	Auth    Authenticator
+	Service Service
+	Log     EventLog
+	// Newest reads the log's newest id for hello; nil: Log.LastEventID. cmd gives
+	// it a connection pool of its own, so that in a reconnect storm hello does not
+	// wait behind the replays' reads.
+	Newest   func(ctx context.Context) (int64, error)
 	Broker   pubsub.Broker
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
@@ -162,7 +166,11 @@ func New(cfg Config, d Deps) *Hub {
 		presenceCh: make(chan struct{}, 1),
 		refreshCh:  make(chan struct{}, 1),
 	}
-	h.newest = pubsub.NewCoalescer(func(ctx context.Context) (int64, error) { return h.events.LastEventID(ctx) }, logTimeout)
+	newest := d.Newest
+	if newest == nil {
+		newest = func(ctx context.Context) (int64, error) { return h.events.LastEventID(ctx) }
+	}
+	h.newest = pubsub.NewCoalescer(newest, logTimeout)
 	return h
 }
 

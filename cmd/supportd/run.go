@@ -113,6 +113,11 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	defer st.Close()
+	newest, closeNewest, err := openNewest(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	defer closeNewest()
 	broker, err := openBroker(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -149,7 +154,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		Degraded: watchRedis(broker, reg),
 	})
 	h := hub.New(hub.Config{Instance: instanceName(), CheckOrigin: origins.Allowed}, hub.Deps{
-		Auth: srv, Service: srv.Service(), Log: st, Broker: broker, Logger: log, Registry: reg,
+		Auth: srv, Service: srv.Service(), Log: st, Newest: newest, Broker: broker, Logger: log, Registry: reg,
 		Budget: srv, // seen and typing draw on the caller's REST budget
 	})
 	if err := h.Start(ctx); err != nil {
