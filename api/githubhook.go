@@ -125,6 +125,6 @@ func (s *Service) issueChanged(ctx context.Context, id store.ID, number int, ver
 	if _, err := s.store.UpdateTicket(ctx, githubPerson(), id, store.TicketUpdate{Status: &status}); err != nil {
 		return mapStoreErr(err)
 	}
-	s.notify()
+	s.notify(ctx)
 	return nil
 }

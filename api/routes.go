@@ -90,7 +90,7 @@ func (s *Server) route(r chi.Router, allow allowTable, pattern string, methods m
 		names = append(names, "HEAD")
 	}
 	r.Handle(pattern, s.notAllowed(allow.add(pattern, names)))
-	guarded := r.With(s.authenticate, s.rateLimit)
+	guarded := r.With(s.authenticate, s.rateLimit, stampWrites)
 	for m, h := range methods {
 		guarded.Method(m, pattern, s.handle(h))
 		if m == "GET" {

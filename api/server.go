@@ -35,8 +35,13 @@ type Deps struct {
 	GitHub IssueCreator
 	// Webhooks is the store's integrations part; nil: Store's own, if it has one.
 	Webhooks store.Webhooks
-	// Notify is called after every committed write, so that its events go out at once.
+	// Notify is called after every committed write that waits for nothing (a
+	// socket's seen), so that its events go out at once.
 	Notify func()
+	// Sync waits for the events committed so far to be numbered and returns the
+	// newest event id (pubsub.Relay.Sync): REST writes answer it in
+	// X-Last-Event-Id. Nil: they answer without it.
+	Sync func(ctx context.Context) (int64, error)
 	// Ready reports whether the engines behind the server answer (for /readyz):
 	// an error makes /readyz 503.
 	Ready func(ctx context.Context) error
@@ -63,6 +68,8 @@ type Server struct {
 	extra    map[string]http.Handler
 	now      func() time.Time
 	hooks    store.Webhooks // nil: the webhook routes answer 503
+	kick     func()
+	sync     func(ctx context.Context) (int64, error)
 }
 
 // New builds the server; Handler returns its router.
@@ -84,7 +91,8 @@ func New(cfg Config, d Deps) *Server {
 		store:    d.Store,
 		auth:     d.Auth,
 		log:      d.Log,
-		svc:      NewService(d.Store, d.GitHub, d.Notify, d.Now),
+		kick:     d.Notify,
+		sync:     d.Sync,
 		people:   newPeople(d.Store),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
 		reads:    newInflight(maxReadsInFlight),
@@ -96,6 +104,7 @@ func New(cfg Config, d Deps) *Server {
 		now:      d.Now,
 		hooks:    d.Webhooks,
 	}
+	s.svc = NewService(d.Store, d.GitHub, s.afterCommit, d.Now)
 	return s
 }
 

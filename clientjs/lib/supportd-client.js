@@ -92,7 +92,9 @@ export function createClient(options) {
       }
       const data = await readBody(res);
       if (res.ok) {
-        if (snapshot) data.lastEventId = res.headers.get('X-Last-Event-Id');
+        // A snapshot's id is the newest event it reflects; a write's, the newest
+        // event once its own were numbered (see Connection.reached).
+        if (snapshot || method !== 'GET') data.lastEventId = res.headers.get('X-Last-Event-Id');
         return data;
       }
       // A refused token is asked for again once, when a provider can give a new one.

@@ -129,6 +129,11 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	defer st.Close()
+	newest, closeNewest, err := openNewest(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	defer closeNewest()
 	broker, err := openBroker(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -163,7 +168,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	}
 	origins := api.ParseOrigins(cfg.AllowedOrigins)
 	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins, GitHubWebhookSecret: cfg.GitHubWebhookSecret}, api.Deps{
-		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick, Webhooks: wh,
+		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick, Sync: relay.Sync, Webhooks: wh,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -173,7 +178,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		Degraded: watchRedis(broker, reg),
 	})
 	h := hub.New(hub.Config{Instance: instanceName(), CheckOrigin: origins.Allowed}, hub.Deps{
-		Auth: srv, Service: srv.Service(), Log: st, Broker: broker, Logger: log, Registry: reg,
+		Auth: srv, Service: srv.Service(), Log: st, Newest: newest, Broker: broker, Logger: log, Registry: reg,
 		Budget: srv, // seen and typing draw on the caller's REST budget
 	})
 	if err := h.Start(ctx); err != nil {
