@@ -182,7 +182,10 @@ func createHooks(ctx context.Context, e *env, agent *identity.User, sinks []*hoo
 			return ids, fmt.Errorf("webhooks: create: %d %s %v", status, b, err)
 		}
 		var out struct {
-			Data struct{ ID, Secret string } `json:"data"`
+			Data struct {
+				ID     string `json:"_id"` // as every id in the API
+				Secret string `json:"secret"`
+			} `json:"data"`
 		}
 		if err := json.Unmarshal(b, &out); err != nil {
 			return ids, err
