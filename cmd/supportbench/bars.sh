@@ -83,10 +83,11 @@ run_bar() {
                 bar slow-none 1 slow -clients 980 -admins 20 -slow 0 -rate 50 -duration 20s ;;
     listeners)  listeners ;;
     abuse)      LIMIT='' bar abuse 1 abuse -phase 10s ;;
+    webhooks)   bar webhooks 1 webhooks -hooks 20 -rate 200 -duration 60s -down-at 10s -down-for 20s ;;
     *) echo "unknown bar $1" >&2; return 2 ;;
   esac
 }
 
 bars=("$@")
-[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse)
+[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse webhooks)
 for b in "${bars[@]}"; do run_bar "$b"; done

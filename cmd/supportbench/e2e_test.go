@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
 	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
@@ -128,5 +130,47 @@ func TestListenNextToAWriter(t *testing.T) {
 	if lRep.Ledger.Sockets != 34 || rows["agent sockets"] < 4*perScope || rows["client sockets"] < perScope {
 		t.Errorf("listen checked %d sockets, %d deliveries to agents and %d to clients; want 34 sockets, at least %d and %d",
 			lRep.Ledger.Sockets, rows["agent sockets"], rows["client sockets"], 4*perScope, perScope)
+	}
+}
+
+// TestWebhooksEveryEventInOrder runs the webhooks scenario briefly, its first
+// endpoint down for a second, and checks that every webhook got every event in
+// order and that the tool deleted its webhooks afterwards.
+func TestWebhooksEveryEventInOrder(t *testing.T) {
+	base := startSupportd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code, rep, out := runTool(ctx, "webhooks", "-url", base, "-hooks", "2", "-rate", "20", "-duration", "2s",
+		"-down-at", "500ms", "-down-for", "1s", "-catch-up", "30s", "-sources", "0")
+	if code != 0 || !rep.Pass || rep.Ledger.Sockets != 2 || rep.Ledger.Expected < 2*40 {
+		t.Fatalf("webhooks: exit %d, ledger %+v\n%s", code, rep.Ledger, out)
+	}
+
+	m, err := identity.NewMinter(e2eSecret, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := m.User(identity.RoleAdmin, "e2e webhooks check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/webhooks", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", agent.Bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /webhooks: %d %v", resp.StatusCode, err)
+	}
+	if len(list.Data) != 0 {
+		t.Errorf("%d webhooks left on the server after the run; want the tool to delete its own", len(list.Data))
 	}
 }

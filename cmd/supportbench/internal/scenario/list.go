@@ -1,7 +1,7 @@
 // Package scenario is supportbench's scenarios (fanout, broadcast, sockets, rest,
-// storm, slow, abuse, listen): each parses its flags, sets up its users, sockets
-// and tickets on a running supportd, drives it within -max-time, and returns its
-// report with the ledger checked.
+// storm, slow, abuse, listen, webhooks): each parses its flags, sets up its users,
+// sockets, tickets or webhooks on a running supportd, drives it within -max-time,
+// and returns its report with the ledger checked.
 package scenario
 
 import (
@@ -27,5 +27,6 @@ func List() []Command {
 		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
 		{"abuse", "four attacks (metrics labels, big lists, short-word search, seen flood) next to a well-behaved tenant: its latency, server RSS, series", abuseCmd},
 		{"listen", "more sockets for the clients of another process's -run; checked against the server's event log", listenCmd},
+		{"webhooks", "webhooks with their own endpoints, replies at a rate, one endpoint down a while; every event to every webhook, in order, and the lag", webhooksCmd},
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"context"
@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/supportd/supportd/cmd/supportbench/internal/identity"
+	"github.com/supportd/supportd/cmd/supportbench/internal/report"
 )
 
 type webhooksFlags struct {
@@ -26,7 +29,7 @@ type webhooksFlags struct {
 	drainAfterWrites time.Duration
 }
 
-func webhooksCmd(ctx context.Context, args []string, getenv func(string) string) (*report, *common, error) {
+func webhooksCmd(ctx context.Context, args []string, getenv func(string) string) (*report.Report, *Common, error) {
 	fs := flag.NewFlagSet("webhooks", flag.ContinueOnError)
 	c := commonFlags(fs, getenv)
 	f := webhooksFlags{}
@@ -43,7 +46,7 @@ func webhooksCmd(ctx context.Context, args []string, getenv func(string) string)
 	if f.hooks < 1 || f.rate <= 0 || f.duration <= 0 || f.downFor < 0 {
 		return nil, nil, fmt.Errorf("webhooks: want -hooks ≥ 1, -rate > 0, -duration > 0, -down-for ≥ 0")
 	}
-	return bounded(ctx, c, func(ctx context.Context, e *env) (*report, error) { return runWebhooks(ctx, e, f) })
+	return bounded(ctx, c, func(ctx context.Context, e *env) (*report.Report, error) { return runWebhooks(ctx, e, f) })
 }
 
 // hookSink is one webhook's endpoint: what arrived, in arrival order.
@@ -93,19 +96,19 @@ func (h *hookSink) serve(w http.ResponseWriter, r *http.Request) {
 	h.lastSeen = now
 }
 
-func runWebhooks(ctx context.Context, e *env, f webhooksFlags) (*report, error) {
+func runWebhooks(ctx context.Context, e *env, f webhooksFlags) (*report.Report, error) {
 	r := newReport(e, "webhooks")
-	r.latencyFrom, r.foreignAre = "the event's at", "events of other writers"
-	r.Params.add("hooks", f.hooks)
-	r.Params.add("rate", f.rate)
-	r.Params.add("duration", f.duration.String())
-	r.Params.add("first endpoint down", fmt.Sprintf("%s from %s", f.downFor, f.downAt))
+	r.LatencyFrom, r.ForeignAre = "the event's at", "events of other writers"
+	r.Params.Add("hooks", f.hooks)
+	r.Params.Add("rate", f.rate)
+	r.Params.Add("duration", f.duration.String())
+	r.Params.Add("first endpoint down", fmt.Sprintf("%s from %s", f.downFor, f.downAt))
 
-	agent, err := e.mint.identity(roleAdmin, "sb "+e.c.run+" hooks agent")
+	agent, err := e.mint.User(identity.RoleAdmin, "sb "+e.c.run+" hooks agent")
 	if err != nil {
 		return nil, err
 	}
-	client, err := e.mint.identity(roleClient, "sb "+e.c.run+" hooks client")
+	client, err := e.mint.User(identity.RoleClient, "sb "+e.c.run+" hooks client")
 	if err != nil {
 		return nil, err
 	}
@@ -139,16 +142,16 @@ func runWebhooks(ctx context.Context, e *env, f webhooksFlags) (*report, error) 
 	if err != nil {
 		return nil, err
 	}
-	tk := createTickets(ctx, e, []*identity{client}, 1)
+	tk := createTickets(ctx, e, []*identity.User{client}, 1)
 	if tk.ids[0] == "" {
-		return nil, fmt.Errorf("webhooks: the ticket could not be created (%s)", formatCodes(tk.codes.snapshot()))
+		return nil, fmt.Errorf("webhooks: the ticket could not be created (%s)", report.FormatCodes(tk.codes.snapshot()))
 	}
 	from, err := newestEvent(ctx, e, agent)
 	if err != nil {
 		return nil, err
 	}
 
-	r.beginMeasure(e.scrapeAll(ctx, "measure start"))
+	r.BeginMeasure(e.scrapeAll(ctx, "measure start"))
 	startMu.Lock()
 	writeStart = time.Now()
 	startMu.Unlock()
@@ -163,14 +166,14 @@ func runWebhooks(ctx context.Context, e *env, f webhooksFlags) (*report, error) 
 		return nil, err
 	}
 	caughtUp := waitHooks(ctx, sinks, len(want), f.drainAfterWrites)
-	r.endMeasure(e.scrapeAll(ctx, "measure end"))
-	r.Writes = &writeStats{Planned: total, Sent: sent, Skipped: skipped, Codes: tally.snapshot(), TargetRate: f.rate,
+	r.EndMeasure(e.scrapeAll(ctx, "measure end"))
+	r.Writes = &report.WriteStats{Planned: total, Sent: sent, Skipped: skipped, Codes: tally.snapshot(), TargetRate: f.rate,
 		AchievedRate: float64(sent) / elapsed.Seconds(), ElapsedS: elapsed.Seconds()}
 	hookLedger(r, sinks, want, writeStart, caughtUp)
-	return r.complete(ctx)
+	return r.Complete(ctx)
 }
 
-func createHooks(ctx context.Context, e *env, agent *identity, sinks []*hookSink, base string) ([]string, error) {
+func createHooks(ctx context.Context, e *env, agent *identity.User, sinks []*hookSink, base string) ([]string, error) {
 	var ids []string
 	for i, s := range sinks {
 		status, b, err := e.call(ctx, 0, agent, http.MethodPost, "/webhooks",
@@ -179,7 +182,10 @@ func createHooks(ctx context.Context, e *env, agent *identity, sinks []*hookSink
 			return ids, fmt.Errorf("webhooks: create: %d %s %v", status, b, err)
 		}
 		var out struct {
-			Data struct{ ID, Secret string } `json:"data"`
+			Data struct {
+				ID     string `json:"_id"` // as every id in the API
+				Secret string `json:"secret"`
+			} `json:"data"`
 		}
 		if err := json.Unmarshal(b, &out); err != nil {
 			return ids, err
@@ -190,7 +196,7 @@ func createHooks(ctx context.Context, e *env, agent *identity, sinks []*hookSink
 	return ids, nil
 }
 
-func deleteHooks(e *env, agent *identity, ids []string) {
+func deleteHooks(e *env, agent *identity.User, ids []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, id := range ids {
@@ -207,7 +213,7 @@ type feedOut struct {
 	LastEventID string `json:"lastEventId"`
 }
 
-func newestEvent(ctx context.Context, e *env, agent *identity) (string, error) {
+func newestEvent(ctx context.Context, e *env, agent *identity.User) (string, error) {
 	after := "0"
 	for {
 		status, b, err := e.call(ctx, 0, agent, http.MethodGet, "/events?limit=1000&after="+after, nil)
@@ -227,7 +233,7 @@ func newestEvent(ctx context.Context, e *env, agent *identity) (string, error) {
 
 // threadEvents reads the run's thread.added ids from the events feed: what every
 // webhook must get, in this order.
-func threadEvents(ctx context.Context, e *env, agent *identity, after, ticket string) ([]int64, error) {
+func threadEvents(ctx context.Context, e *env, agent *identity.User, after, ticket string) ([]int64, error) {
 	time.Sleep(2 * time.Second) // let the last writes be numbered
 	var ids []int64
 	for {
@@ -270,7 +276,7 @@ func waitHooks(ctx context.Context, sinks []*hookSink, n int, limit time.Duratio
 	return time.Since(start)
 }
 
-func hookLedger(r *report, sinks []*hookSink, want []int64, writeStart time.Time, caughtUp time.Duration) {
+func hookLedger(r *report.Report, sinks []*hookSink, want []int64, writeStart time.Time, caughtUp time.Duration) {
 	var healthy []time.Duration
 	var downLast time.Time
 	t := &r.Ledger
@@ -308,20 +314,20 @@ func hookLedger(r *report, sinks []*hookSink, want []int64, writeStart time.Time
 		}
 		if i == 0 {
 			downLast = s.lastSeen
-			r.Figures.add("down endpoint: 503s answered", s.refused)
-			r.Latency = append(r.Latency, latencyRow{"down endpoint (event at → 2xx)", distOf(append([]time.Duration(nil), s.lags...))})
+			r.Figures.Add("down endpoint: 503s answered", s.refused)
+			r.Latency = append(r.Latency, report.LatencyRow{Name: "down endpoint (event at → 2xx)", Dist: report.DistOf(append([]time.Duration(nil), s.lags...))})
 		} else {
 			healthy = append(healthy, s.lags...)
 		}
 		s.mu.Unlock()
 	}
-	hd := distOf(healthy)
-	r.Latency = append(r.Latency, latencyRow{"healthy endpoints (event at → 2xx)", hd})
-	r.Figures.add("events per webhook", len(want))
-	r.Figures.add("healthy lag p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", hd.P50, hd.P99, hd.Max))
-	r.Figures.add("every webhook complete after the writes in", caughtUp.Round(100*time.Millisecond).String())
+	hd := report.DistOf(healthy)
+	r.Latency = append(r.Latency, report.LatencyRow{Name: "healthy endpoints (event at → 2xx)", Dist: hd})
+	r.Figures.Add("events per webhook", len(want))
+	r.Figures.Add("healthy lag p50 / p99 / max ms", fmt.Sprintf("%.1f / %.1f / %.1f", hd.P50, hd.P99, hd.Max))
+	r.Figures.Add("every webhook complete after the writes in", caughtUp.Round(100*time.Millisecond).String())
 	if !downLast.IsZero() {
-		r.Figures.add("down endpoint's last event after write start", downLast.Sub(writeStart).Round(100*time.Millisecond).String())
+		r.Figures.Add("down endpoint's last event after write start", downLast.Sub(writeStart).Round(100*time.Millisecond).String())
 	}
 	r.Pass = t.Missing == 0 && t.OutOfOrder == 0 && len(r.Problems) == 0
 }
