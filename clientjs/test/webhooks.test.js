@@ -62,7 +62,7 @@ test('webhooks: create, deliver signed events, deliveries, replay, delete', asyn
   assert.equal(attempts[0].status, 200);
   assert.equal(attempts[0].eventId, received[0].id);
 
-  assert.deepEqual(await agent.webhooks.replay(hook._id, Number(received[0].id) - 1), { status: 'accepted' });
+  assert.equal((await agent.webhooks.replay(hook._id, Number(received[0].id) - 1)).status, 'accepted');
   await waitFor(2);
   assert.equal(received[1].id, received[0].id);
 
