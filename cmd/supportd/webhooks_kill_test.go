@@ -33,10 +33,6 @@ func TestWebhookSurvivesSIGKILL(t *testing.T) {
 	agent, client := newPerson(t, store.RoleSuperAdmin, "Ann"), newPerson(t, store.RoleClient, "Acme")
 
 	a := startProcess(t, bin, env, "a")
-	var feed struct{ LastEventID string }
-	if code := call(t, a.base, agent, "GET", "/events?limit=1", nil, &feed); code != http.StatusOK {
-		t.Fatalf("events: %d", code)
-	}
 	var hook struct{ Data store.Webhook }
 	subscribed := []string{"ticket.created", "thread.added"}
 	if code := call(t, a.base, agent, "POST", "/webhooks", map[string]any{"url": rcv.url, "events": subscribed}, &hook); code != http.StatusCreated {
@@ -72,7 +68,9 @@ func TestWebhookSurvivesSIGKILL(t *testing.T) {
 		t.Errorf("takeover took %v, want within the lease (%v) + 3 s", takeover, killLease)
 	}
 
-	want := subscribedEvents(t, b.base, agent, feed.LastEventID, subscribed)
+	// The database is the test's own and the webhook came before any write: every
+	// event of the log is the webhook's.
+	want := subscribedEvents(t, b.base, agent, "0", subscribed)
 	rcv.waitFor(t, len(want), 15*time.Second, "every event")
 	rcv.check(t, want)
 }
