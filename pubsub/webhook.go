@@ -26,7 +26,8 @@ type WebhookConfig struct {
 	Owner string
 	// LeaseTTL is how long a lease lasts unrenewed: how soon another instance takes
 	// over a dead one's webhooks. Renew is how often leases are renewed and new or
-	// replayed webhooks are noticed; it must be well under LeaseTTL.
+	// replayed webhooks are noticed; it must be well under LeaseTTL, and defaults to
+	// a fifteenth of it (leaseRenewals).
 	LeaseTTL, Renew time.Duration
 	// Poll is how often the log is read for events this instance's relay did not
 	// offer (Offer): those written through other instances. It bounds their delay.
@@ -40,8 +41,12 @@ type WebhookConfig struct {
 const (
 	// defaultLeaseTTL is above defaultTimeout, so that a request normally gets its
 	// whole timeout inside the lease (see Deliverer.heldUntil).
-	defaultLeaseTTL   = 15 * time.Second
-	defaultRenew      = time.Second
+	defaultLeaseTTL = 15 * time.Second
+	// leaseRenewals is how many renewals fit in a lease by default: a renewal may
+	// fail or be slow (it has a third of the TTL) many times before the lease can
+	// expire under a live instance, and requests, which end when the lease may,
+	// keep most of it.
+	leaseRenewals     = 15
 	defaultPoll       = 200 * time.Millisecond
 	defaultMinBackoff = time.Second
 	defaultMaxBackoff = 10 * time.Minute
@@ -57,7 +62,7 @@ func (c *WebhookConfig) defaults() {
 		}
 	}
 	set(&c.LeaseTTL, defaultLeaseTTL)
-	set(&c.Renew, defaultRenew)
+	set(&c.Renew, c.LeaseTTL/leaseRenewals)
 	set(&c.Poll, defaultPoll)
 	set(&c.MinBackoff, defaultMinBackoff)
 	set(&c.MaxBackoff, defaultMaxBackoff)

@@ -23,6 +23,8 @@ const (
 	// crash re-sends at most this much (at least once, never lost).
 	flushEvery = 200 * time.Millisecond
 	flushBatch = 50
+	// minStoreWait is storeWait's floor: the default Renew.
+	minStoreWait = time.Second
 )
 
 // progress is one webhook's delivery state between saves.
@@ -48,7 +50,7 @@ func (d *Deliverer) deliverAll(ctx context.Context, l store.WebhookLease) {
 		}
 		// Save what was delivered, if the lease still allows: fewer re-sends. Always,
 		// since the save in flight may have been cut short by ctx.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.Renew)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.storeWait())
 		defer cancel()
 		_ = d.store.RecordDeliveries(fctx, p.l, d.cfg.Owner, p.pending, p.pos)
 	}()
@@ -94,10 +96,16 @@ func (d *Deliverer) read(ctx context.Context, after int64) ([]store.Event, error
 	if evs, ok := d.tail.after(after, webhookPage); ok {
 		return evs, nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
+	rctx, cancel := context.WithTimeout(ctx, d.storeWait())
 	defer cancel()
 	return d.store.EventsAfter(rctx, after, webhookPage)
 }
+
+// storeWait bounds one read or save of a webhook's goroutine: Renew, but never
+// under minStoreWait, since a short lease makes Renew shorter than a busy
+// database's answer. Saves are guarded by the lease in the database, so a longer
+// wait never lets a lost lease write.
+func (d *Deliverer) storeWait() time.Duration { return max(d.cfg.Renew, minStoreWait) }
 
 func wants(types []store.EventType, t store.EventType) bool { return slices.Contains(types, t) }
 
@@ -195,7 +203,7 @@ func (d *Deliverer) flush(ctx context.Context, p *progress, wait, due bool) erro
 // would go again after a restart.
 func (d *Deliverer) save(ctx context.Context, l store.WebhookLease, ds []store.Delivery, pos int64) error {
 	for {
-		rctx, cancel := context.WithTimeout(ctx, d.cfg.Renew)
+		rctx, cancel := context.WithTimeout(ctx, d.storeWait())
 		err := d.store.RecordDeliveries(rctx, l, d.cfg.Owner, ds, pos)
 		cancel()
 		switch {

@@ -17,6 +17,15 @@ const (
 	maxDBTimeout = time.Minute
 )
 
+// WEBHOOK_LEASE's range: below a second, renewals (a fifteenth of it) would write
+// to the database many times a second per instance; above ten minutes a dead
+// instance's webhooks would wait that long for a takeover.
+const (
+	defaultWebhookLease = 15 * time.Second
+	minWebhookLease     = time.Second
+	maxWebhookLease     = 10 * time.Minute
+)
+
 // config is the process configuration, read once from the environment.
 type config struct {
 	Addr           string
@@ -41,6 +50,9 @@ type config struct {
 
 	// GitHubWebhookSecret verifies the GitHub loop-back (POST /github/webhook).
 	GitHubWebhookSecret string
+	// WebhookLease is how long an instance holds a webhook unrenewed: how soon
+	// another instance takes over a dead one's webhooks.
+	WebhookLease time.Duration
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -91,6 +103,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("DB_TIMEOUT must be a duration from %v to %v such as 5s, got %q", minDBTimeout, maxDBTimeout, v)
 		}
 		c.DBTimeout = d
+	}
+	c.WebhookLease = defaultWebhookLease
+	if v := getenv("WEBHOOK_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minWebhookLease || d > maxWebhookLease {
+			return c, fmt.Errorf("WEBHOOK_LEASE must be a duration from %v to %v such as 15s, got %q", minWebhookLease, maxWebhookLease, v)
+		}
+		c.WebhookLease = d
 	}
 	c.Demo = c.DatabaseURL == ""
 	switch v := getenv("DEMO"); v {

@@ -30,9 +30,10 @@ type apiCase struct {
 // server and validates each answer (status, headers, body) against the document the
 // server serves, with kin-openapi's openapi3filter.
 func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
-	base, _ := startServe(t, map[string]string{"JWT_SECRET": secret, "RATE_LIMIT": "0"})
+	base, _ := startServe(t, map[string]string{"JWT_SECRET": secret, "RATE_LIMIT": "0", "GITHUB_WEBHOOK_SECRET": gitHubSecret})
 	router := openAPIRouter(t, base)
 	client, agent, stranger := newPerson(t, store.RoleClient, "Acme"), newPerson(t, store.RoleSuperAdmin, "Ann"), newPerson(t, store.RoleClient, "Nobody")
+	hook := failingWebhook(t, base, agent)
 	// Remember the agent (an assignee must be known).
 	call(t, base, agent, "GET", "/support-tickets", nil, nil)
 	tk := createTicket(t, base, client, "Printer on fire")
@@ -74,9 +75,14 @@ func TestOpenAPIDescribesEveryAnswer(t *testing.T) {
 		{"openapi", "GET", "/openapi.json", "", nil, nil, 200, true},
 		{"ws without token", "GET", "/ws", "", nil, nil, 401, false},
 	}
+	cases = append(cases, webhookCases(t, base, agent, client, hook)...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkOpenAPI(t, router, base, c) })
 	}
+	t.Run("github webhook not configured", func(t *testing.T) {
+		bare, _ := startServe(t, map[string]string{"JWT_SECRET": secret, "RATE_LIMIT": "0"})
+		checkOpenAPI(t, router, bare, apiCase{"", "POST", "/github/webhook", `{}`, nil, gitHubHeaders(`{}`, "ping"), 503, true})
+	})
 }
 
 // openAPIRouter loads the document the server serves and checks it is valid.

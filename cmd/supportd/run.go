@@ -149,7 +149,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	var hooks *pubsub.Deliverer // nil if the store has no webhooks (both stores do)
 	wh, ok := st.(pubsub.WebhookStore)
 	if ok {
-		hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg)
+		hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName(), LeaseTTL: cfg.WebhookLease}, log, reg)
 	} else {
 		log.Warn("this store has no webhooks: none are delivered")
 	}
