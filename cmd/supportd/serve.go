@@ -43,7 +43,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer, 
 	if ready != nil {
 		ready <- addr.String()
 	}
-	return p.run(ctx, lns, log)
+	return p.serveUntilDone(ctx, lns, log)
 }
 
 // listeners are serve's sockets, taken first so that a port in use stops the
@@ -78,11 +78,11 @@ func (lns listeners) close() {
 	}
 }
 
-// run serves until ctx ends or serving fails, then stops in a known order: HTTP
+// serveUntilDone serves until ctx ends or serving fails, then stops in a known order: HTTP
 // (the API, then pprof), the hub's sockets, the background parts (the relay, the
 // hub's subscriber, the deliverer); serve's deferred close then closes Redis and
 // the pools.
-func (p *parts) run(ctx context.Context, lns listeners, log *slog.Logger) error {
+func (p *parts) serveUntilDone(ctx context.Context, lns listeners, log *slog.Logger) error {
 	stopBackground := p.background(ctx)
 	httpServer := newHTTPServer(p.handler, log)
 	serveDone := make(chan error, 1)
