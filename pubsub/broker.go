@@ -1,12 +1,18 @@
 package pubsub
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/supportd/supportd/store"
 )
+
+// ErrClosed is returned by a broker's methods after its Close.
+var ErrClosed = errors.New("pubsub: broker closed")
 
 // Ephemeral is a message between instances that is not recorded: typing, and the
 // news that presence changed somewhere.
@@ -56,4 +62,27 @@ type Broker interface {
 	Ping(ctx context.Context) error
 	// Close releases the broker's connections.
 	Close() error
+}
+
+// unionPresence merges per-instance lists: sorted by id, one entry per id, the
+// name from the first instance in name order, so the answer does not depend on
+// map or SCAN order.
+func unionPresence(lists map[string][]store.Person) []store.Person {
+	instances := make([]string, 0, len(lists))
+	for inst := range lists {
+		instances = append(instances, inst)
+	}
+	slices.Sort(instances)
+	seen := map[store.ID]bool{}
+	out := []store.Person{}
+	for _, inst := range instances {
+		for _, p := range lists[inst] {
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				out = append(out, p)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Person) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }

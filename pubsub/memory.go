@@ -1,7 +1,6 @@
 package pubsub
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/supportd/supportd/store"
 )
-
-// ErrClosed is returned by a broker's methods after its Close.
-var ErrClosed = errors.New("pubsub: broker closed")
 
 // memoryBuffer is how many published messages one Memory subscriber may have
 // waiting. Messages are whole batches (the relay publishes one per sequencing
@@ -232,29 +228,6 @@ func (m *Memory) Presence(ctx context.Context, except string) ([]store.Person, e
 		}
 	}
 	return unionPresence(lists), nil
-}
-
-// unionPresence merges per-instance lists: sorted by id, one entry per id, the
-// name from the first instance in name order, so the answer does not depend on
-// map or SCAN order.
-func unionPresence(lists map[string][]store.Person) []store.Person {
-	instances := make([]string, 0, len(lists))
-	for inst := range lists {
-		instances = append(instances, inst)
-	}
-	slices.Sort(instances)
-	seen := map[store.ID]bool{}
-	out := []store.Person{}
-	for _, inst := range instances {
-		for _, p := range lists[inst] {
-			if !seen[p.ID] {
-				seen[p.ID] = true
-				out = append(out, p)
-			}
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Person) int { return cmp.Compare(a.ID, b.ID) })
-	return out
 }
 
 // Ping answers nil while the broker is open.

@@ -26,12 +26,20 @@ const (
 	fullBatch = 5000
 )
 
+// EventLog is the part of the store the relay uses: it numbers committed events,
+// reads the newest id and prunes old events.
+type EventLog interface {
+	SequenceEvents(ctx context.Context) ([]store.Event, error)
+	LastEventID(ctx context.Context) (int64, error)
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
+}
+
 // Relay sequences committed events and hands them to publish: in a round that
 // a write waits for (Sync), at once after a Kick, and as a safety net every
 // sweepInterval. Rounds run one at a time; the writers that ask during one share
 // the next (see Coalescer), so N concurrent writes cost about one round.
 type Relay struct {
-	store     store.Store
+	events    EventLog
 	publish   func(context.Context, []store.Event) error
 	retention time.Duration
 	log       *slog.Logger
@@ -47,8 +55,8 @@ type Relay struct {
 }
 
 // NewRelay builds a relay; publish receives each sequenced batch in id order.
-func NewRelay(st store.Store, publish func(context.Context, []store.Event) error, retention time.Duration, log *slog.Logger) *Relay {
-	r := &Relay{store: st, publish: publish, retention: retention, log: log, kick: make(chan struct{}, 1)}
+func NewRelay(events EventLog, publish func(context.Context, []store.Event) error, retention time.Duration, log *slog.Logger) *Relay {
+	r := &Relay{events: events, publish: publish, retention: retention, log: log, kick: make(chan struct{}, 1)}
 	r.rounds = NewCoalescer(r.round, stepTimeout)
 	return r
 }
@@ -99,13 +107,13 @@ func (r *Relay) Run(ctx context.Context) error {
 // log says the newest.
 func (r *Relay) round(ctx context.Context) (int64, error) {
 	for {
-		evs, err := r.store.SequenceEvents(ctx)
+		evs, err := r.events.SequenceEvents(ctx)
 		if err != nil {
 			r.log.Warn("sequencing events failed", "err", err)
 			return 0, err
 		}
 		if len(evs) == 0 {
-			return r.store.LastEventID(ctx)
+			return r.events.LastEventID(ctx)
 		}
 		r.publishInOrder(evs)
 		if len(evs) < fullBatch {
@@ -134,7 +142,7 @@ func (r *Relay) publishInOrder(evs []store.Event) {
 func (r *Relay) prune(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	n, err := r.store.PruneEvents(ctx, time.Now().Add(-r.retention))
+	n, err := r.events.PruneEvents(ctx, time.Now().Add(-r.retention))
 	if err != nil {
 		r.log.Warn("pruning events failed", "err", err)
 		return

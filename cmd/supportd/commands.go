@@ -79,12 +79,8 @@ func printVersion(w io.Writer) error {
 }
 
 // healthcheck is `supportd healthcheck`, for images without a shell or curl: it asks
-// this machine's server (the port of ADDR) whether it is ready.
-func healthcheck(ctx context.Context, getenv func(string) string) error {
-	addr := getenv("ADDR")
-	if addr == "" {
-		addr = ":8080"
-	}
+// this machine's server (the port of addr, ADDR's) whether it is ready.
+func healthcheck(ctx context.Context, addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("ADDR: %w", err)

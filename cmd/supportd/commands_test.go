@@ -60,7 +60,7 @@ func TestLogLevelIsValidated(t *testing.T) {
 		t.Fatalf("LOG_LEVEL=bogus: %v", err)
 	}
 	for _, ok := range []string{"debug", "INFO", "warn", "error"} {
-		if _, err := loadConfig(func(k string) string { return map[string]string{"LOG_LEVEL": ok}[k] }); err != nil {
+		if _, err := loadConfig(func(k string) string { return map[string]string{"LOG_LEVEL": ok}[k] }, "serve", nil); err != nil {
 			t.Errorf("LOG_LEVEL=%s refused: %v", ok, err)
 		}
 	}

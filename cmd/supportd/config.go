@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"time"
@@ -28,12 +32,13 @@ const (
 
 // config is the process configuration, read once from the environment.
 type config struct {
-	Addr           string
-	DatabaseURL    string
-	RedisURL       string
-	RedisPrefix    string
-	JWTSecret      string
-	AllowedOrigins string
+	Addr        string
+	DatabaseURL string
+	RedisURL    string
+	RedisPrefix string
+	JWTSecret   string
+	// Origins are the extra browser origins allowed (ALLOWED_ORIGINS).
+	Origins        api.Origins
 	GitHubToken    string
 	GitHubRepo     string
 	GitHubAPIURL   string
@@ -53,16 +58,36 @@ type config struct {
 	// WebhookLease is how long an instance holds a webhook unrenewed: how soon
 	// another instance takes over a dead one's webhooks.
 	WebhookLease time.Duration
+	// PprofAddr, when set, serves net/http/pprof on a listener of its own.
+	PprofAddr string
 }
 
-func loadConfig(getenv func(string) string) (config, error) {
+// loadConfig reads and checks the whole configuration of command cmd, once: the
+// environment through getenv and, for serve, its flags (args). Nothing else in
+// the process reads either.
+func loadConfig(getenv func(string) string, cmd string, args []string) (config, error) {
+	c, err := readEnv(getenv)
+	if err != nil || cmd != "serve" {
+		return c, err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // the error is returned; help is `supportd help`
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("serve: %w (see supportd help)", err)
+	}
+	return c, c.serveSecret()
+}
+
+// readEnv reads the environment: every setting but serve's flags.
+func readEnv(getenv func(string) string) (config, error) {
 	c := config{
 		Addr:           getenv("ADDR"),
 		DatabaseURL:    getenv("DATABASE_URL"),
 		RedisURL:       getenv("REDIS_URL"),
 		RedisPrefix:    getenv("REDIS_PREFIX"),
 		JWTSecret:      getenv("JWT_SECRET"),
-		AllowedOrigins: getenv("ALLOWED_ORIGINS"),
+		Origins:        api.ParseOrigins(getenv("ALLOWED_ORIGINS")),
 		GitHubToken:    getenv("GITHUB_TOKEN"),
 		GitHubRepo:     getenv("GITHUB_REPO"),
 		GitHubAPIURL:   getenv("GITHUB_API_URL"),
@@ -70,29 +95,48 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RateBurst:      api.DefaultRateBurst,
 		EventRetention: 7 * 24 * time.Hour,
 		LogLevel:       getenv("LOG_LEVEL"),
+		PprofAddr:      getenv("PPROF_ADDR"),
 	}
 	c.GitHubWebhookSecret = getenv("GITHUB_WEBHOOK_SECRET")
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}
+	if err := c.readLimits(getenv); err != nil {
+		return c, err
+	}
+	if err := c.readModes(getenv); err != nil {
+		return c, err
+	}
+	if c.JWTSecret != "" {
+		// api.NewAuth owns the secret's rule; asking it here reports a bad secret
+		// before anything starts, for every command.
+		if _, err := api.NewAuth(c.JWTSecret, nil); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// readLimits reads the numeric settings: rates, durations, timeouts.
+func (c *config) readLimits(getenv func(string) string) error {
 	if v := getenv("RATE_LIMIT"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 {
-			return c, fmt.Errorf("RATE_LIMIT must be a number of requests a second (0 turns it off), got %q", v)
+			return fmt.Errorf("RATE_LIMIT must be a number of requests a second (0 turns it off), got %q", v)
 		}
 		c.RateLimit = f
 	}
 	if v := getenv("RATE_BURST"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return c, fmt.Errorf("RATE_BURST must be a positive integer, got %q", v)
+			return fmt.Errorf("RATE_BURST must be a positive integer, got %q", v)
 		}
 		c.RateBurst = n
 	}
 	if v := getenv("EVENT_RETENTION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
-			return c, fmt.Errorf("EVENT_RETENTION must be a positive duration such as 168h, got %q", v)
+			return fmt.Errorf("EVENT_RETENTION must be a positive duration such as 168h, got %q", v)
 		}
 		c.EventRetention = d
 	}
@@ -100,7 +144,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := getenv("DB_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < minDBTimeout || d > maxDBTimeout {
-			return c, fmt.Errorf("DB_TIMEOUT must be a duration from %v to %v such as 5s, got %q", minDBTimeout, maxDBTimeout, v)
+			return fmt.Errorf("DB_TIMEOUT must be a duration from %v to %v such as 5s, got %q", minDBTimeout, maxDBTimeout, v)
 		}
 		c.DBTimeout = d
 	}
@@ -108,11 +152,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := getenv("WEBHOOK_LEASE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < minWebhookLease || d > maxWebhookLease {
-			return c, fmt.Errorf("WEBHOOK_LEASE must be a duration from %v to %v such as 15s, got %q", minWebhookLease, maxWebhookLease, v)
+			return fmt.Errorf("WEBHOOK_LEASE must be a duration from %v to %v such as 15s, got %q", minWebhookLease, maxWebhookLease, v)
 		}
 		c.WebhookLease = d
 	}
-	c.Demo = c.DatabaseURL == ""
+	return nil
+}
+
+// readModes reads the switches: DEMO and LOG_LEVEL.
+func (c *config) readModes(getenv func(string) string) error {
+	c.Demo = c.devMode()
 	switch v := getenv("DEMO"); v {
 	case "":
 	case "on", "true", "1":
@@ -120,26 +169,34 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case "off", "false", "0":
 		c.Demo = false
 	default:
-		return c, fmt.Errorf("DEMO must be on or off, got %q", v)
+		return fmt.Errorf("DEMO must be on or off, got %q", v)
 	}
 	if c.LogLevel != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
-			return c, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
+			return fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
 		}
 	}
-	if c.JWTSecret != "" && len(c.JWTSecret) < api.MinSecretLen {
-		return c, fmt.Errorf("JWT_SECRET must be at least %d bytes (it is %d)", api.MinSecretLen, len(c.JWTSecret))
-	}
-	return c, nil
+	return nil
 }
 
-// requireSecret is serve's own rule: with a database, tokens must survive restarts
-// and be mintable elsewhere, so a random secret will not do. migrate and
-// healthcheck sign nothing and do not ask for one.
-func (c config) requireSecret() error {
-	if c.DatabaseURL != "" && c.JWTSecret == "" {
+// devMode is the embedded mode of a server without a database: everything in
+// memory, tokens printed at start.
+func (c config) devMode() bool { return c.DatabaseURL == "" }
+
+// serveSecret is serve's own rule: with a database, tokens must survive restarts
+// and be mintable elsewhere, so a random secret will not do; in dev mode a random
+// one is made (its tokens are printed at start). migrate and healthcheck sign
+// nothing and do not ask for one; token signs with what it is given.
+func (c *config) serveSecret() error {
+	if c.JWTSecret != "" {
+		return nil
+	}
+	if !c.devMode() {
 		return fmt.Errorf("JWT_SECRET is required when DATABASE_URL is set")
 	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	c.JWTSecret = hex.EncodeToString(b)
 	return nil
 }

@@ -22,7 +22,7 @@ func TestConfigDBTimeout(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return map[string]string{"DB_TIMEOUT": tc.value}[k] })
+			cfg, err := loadConfig(func(k string) string { return map[string]string{"DB_TIMEOUT": tc.value}[k] }, "serve", nil)
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "DB_TIMEOUT must be a duration") {
 					t.Fatalf("DB_TIMEOUT=%q: got err %v, want the DB_TIMEOUT message", tc.value, err)

@@ -22,7 +22,7 @@ func TestConfigWebhookLease(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := loadConfig(func(k string) string { return map[string]string{"WEBHOOK_LEASE": tc.value}[k] })
+			cfg, err := loadConfig(func(k string) string { return map[string]string{"WEBHOOK_LEASE": tc.value}[k] }, "serve", nil)
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), "WEBHOOK_LEASE must be a duration") {
 					t.Fatalf("WEBHOOK_LEASE=%q: got err %v, want the WEBHOOK_LEASE message", tc.value, err)

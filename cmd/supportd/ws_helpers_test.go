@@ -72,7 +72,7 @@ func (s *wsServer) stop(t *testing.T) error {
 // A server the test did not stop is stopped at cleanup and must return nil.
 func wsLaunch(t *testing.T, env map[string]string, logs io.Writer) *wsServer {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string { return env[k] })
+	cfg, err := loadConfig(func(k string) string { return env[k] }, "serve", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func wsLaunch(t *testing.T, env map[string]string, logs io.Writer) *wsServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	s := &wsServer{cancel: cancel, done: make(chan error, 1), stdout: &bytes.Buffer{}}
-	go func() { s.done <- serve(ctx, cfg, nil, newLogger(logs, "debug"), s.stdout, ready) }()
+	go func() { s.done <- serve(ctx, cfg, newLogger(logs, "debug"), s.stdout, ready) }()
 	select {
 	case addr := <-ready:
 		s.base = "http://" + addr

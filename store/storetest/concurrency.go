@@ -29,7 +29,7 @@ func testConcurrentNumbers(t *testing.T, s store.Store) {
 	for i := range results {
 		wg.Go(func() {
 			<-start
-			tk, err := s.CreateTicket(f.ctx, ins[i%len(ins)])
+			tk, err := s.CreateTicket(t.Context(), ins[i%len(ins)])
 			results[i] = result{tk, err}
 		})
 	}
@@ -85,7 +85,7 @@ func testConcurrentSequencing(t *testing.T, s store.Store) {
 	for range 3 {
 		seq.Go(func() {
 			for {
-				evs, err := s.SequenceEvents(f.ctx)
+				evs, err := s.SequenceEvents(t.Context())
 				if err != nil {
 					t.Errorf("SequenceEvents: %v", err)
 					return
@@ -104,12 +104,12 @@ func testConcurrentSequencing(t *testing.T, s store.Store) {
 	for w := range 5 {
 		writers.Go(func() {
 			for i := range 8 {
-				tk, err := s.CreateTicket(f.ctx, newTicket(f.acme, fmt.Sprintf("w%d-%d", w, i), "m"))
+				tk, err := s.CreateTicket(t.Context(), newTicket(f.acme, fmt.Sprintf("w%d-%d", w, i), "m"))
 				if err != nil {
 					t.Errorf("CreateTicket: %v", err)
 					return
 				}
-				if _, err := s.AddThread(f.ctx, store.NewThread{Caller: f.ann, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "r"}}); err != nil {
+				if _, err := s.AddThread(t.Context(), store.NewThread{Caller: f.ann, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "r"}}); err != nil {
 					t.Errorf("AddThread: %v", err)
 				}
 			}
@@ -151,7 +151,7 @@ func testConcurrentMix(t *testing.T, s store.Store) {
 		}
 		ids = append(ids, f.create(c, fmt.Sprintf("mixed %d", i), "hello").ID)
 	}
-	ctx := f.ctx
+	ctx := t.Context()
 	ok := func(what string, err error) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIssueExists) {
 			t.Errorf("%s: %v", what, err)

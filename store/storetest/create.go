@@ -29,13 +29,13 @@ func createTests() []test {
 			f := setup(t, s)
 			in := withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1")
 			first := f.createWith(in)
-			if _, err := s.CreateTicket(f.ctx, in); err == nil {
+			if _, err := s.CreateTicket(t.Context(), in); err == nil {
 				t.Fatal("CreateTicket replayed: got no error, want a replay")
 			}
-			if _, err := s.CreateTicket(f.ctx, withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
+			if _, err := s.CreateTicket(t.Context(), withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
 				t.Fatal("CreateTicket with a reused key: got no error, want a mismatch")
 			}
-			if _, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
+			if _, err := s.CreateTicket(t.Context(), forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
 				t.Fatal("CreateTicket for an unknown client: got no error, want ErrNotFound")
 			}
 			if next := f.create(f.acme, "next"); next.Number != first.Number+1 {
@@ -69,7 +69,7 @@ func createTests() []test {
 				if tk.Client.ID != acmeID {
 					t.Errorf("client %q named on a client's insert: got owner %s, want the caller %s", client, tk.Client.ID, acmeID)
 				}
-				if _, err := s.Ticket(f.ctx, f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
+				if _, err := s.Ticket(t.Context(), f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("Ticket by globex: got error %v, want ErrNotFound", err)
 				}
 			}
@@ -77,7 +77,7 @@ func createTests() []test {
 		{"UnknownClient", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			f.drain()
-			_, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi"))
+			_, err := s.CreateTicket(t.Context(), forClient(f.ann, missingID, "for nobody", "hi"))
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
 			}
@@ -172,7 +172,7 @@ func testCreateForClient(t *testing.T, s store.Store) {
 	if byClient.Unread == nil || *byClient.Unread != 2 {
 		t.Errorf("unread for the client: got %v, want 2", byClient.Unread)
 	}
-	if _, err := s.Ticket(f.ctx, f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Ticket(t.Context(), f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Ticket by another client: got error %v, want ErrNotFound", err)
 	}
 	sameJSON(t, "Ticket() by the other super admin", f.ticket(f.sam, tk.ID), tk)

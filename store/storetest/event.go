@@ -70,7 +70,7 @@ func eventTests() []test {
 			f.create(f.acme, "one")
 			f.drain()
 			f.create(f.acme, "two")
-			n, err := s.PruneEvents(f.ctx, time.Now().Add(time.Hour))
+			n, err := s.PruneEvents(t.Context(), time.Now().Add(time.Hour))
 			if err != nil || n != 3 {
 				t.Errorf("PruneEvents(everything): got %d, %v, want 3, nil", n, err)
 			}
@@ -121,7 +121,7 @@ func testEveryChange(t *testing.T, s store.Store) {
 	})
 	renamed := f.update(f.ann, t2.ID, store.TicketUpdate{Title: ptr("t2 renamed")})
 	step("update", func() []wantEvent { return []wantEvent{updatedEvent(renamed)} })
-	linked, err := s.LinkIssue(f.ctx, f.sam, t2.ID, (&createIssue{url: issueURL}).create)
+	linked, err := s.LinkIssue(t.Context(), f.sam, t2.ID, (&createIssue{url: issueURL}).create)
 	if err != nil {
 		t.Fatalf("LinkIssue: %v", err)
 	}
@@ -131,7 +131,7 @@ func testEveryChange(t *testing.T, s store.Store) {
 	step("seen", func() []wantEvent {
 		return []wantEvent{{store.EventThreadsSeen, t1.ID, acmeID, store.SeenData{ThreadIDs: []store.ID{a1.ID}, SeenAt: store.At(at)}}}
 	})
-	if n, err := s.DeleteTickets(f.ctx, f.ann, []store.ID{t1.ID}); err != nil || n != 1 {
+	if n, err := s.DeleteTickets(t.Context(), f.ann, []store.ID{t1.ID}); err != nil || n != 1 {
 		t.Fatalf("DeleteTickets: got %d, %v, want 1, nil", n, err)
 	}
 	step("delete", func() []wantEvent {
@@ -203,22 +203,22 @@ func testClientEvents(t *testing.T, s store.Store) {
 		t.Fatalf("acme's events: got %d, want 6", len(acme))
 	}
 	f.create(f.acme, "a3") // its events are not sequenced, so no read may return them
-	got, err := s.ClientEventsAfter(f.ctx, f.acme.ID, 0, 100)
+	got, err := s.ClientEventsAfter(t.Context(), f.acme.ID, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "ClientEventsAfter(acme, 0)", got, acme)
-	got, err = s.ClientEventsAfter(f.ctx, f.acme.ID, acme[2].ID, 2)
+	got, err = s.ClientEventsAfter(t.Context(), f.acme.ID, acme[2].ID, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameJSON(t, "ClientEventsAfter(acme, third, 2)", got, acme[3:5])
-	got, err = s.ClientEventsAfter(f.ctx, missingID, 0, 100)
+	got, err = s.ClientEventsAfter(t.Context(), missingID, 0, 100)
 	if err != nil || got == nil || len(got) != 0 {
 		t.Fatalf("ClientEventsAfter(unknown): got %v, %v; want an empty list", got, err)
 	}
 	for _, limit := range []int{0, -1} {
-		got, err = s.ClientEventsAfter(f.ctx, f.acme.ID, 0, limit)
+		got, err = s.ClientEventsAfter(t.Context(), f.acme.ID, 0, limit)
 		if err != nil || got == nil || len(got) != 0 {
 			t.Errorf("ClientEventsAfter(acme, 0, %d): got %v, %v; want an empty list", limit, got, err)
 		}
@@ -236,7 +236,7 @@ func testPrune(t *testing.T, s store.Store) {
 		t.Fatalf("events: got %d and %d, want 3 and 3", len(old), len(recent))
 	}
 	// Cut at the first recent event's own time, so the test needs no shared clock.
-	n, err := s.PruneEvents(f.ctx, recent[0].At.Time)
+	n, err := s.PruneEvents(t.Context(), recent[0].At.Time)
 	if err != nil || n != 3 {
 		t.Errorf("PruneEvents(old): got %d, %v, want 3, nil", n, err)
 	}
@@ -245,7 +245,7 @@ func testPrune(t *testing.T, s store.Store) {
 	}
 	sameJSON(t, "EventsAfter(0) after pruning", f.eventsAfter(0, 100), recent)
 
-	n, err = s.PruneEvents(f.ctx, recent[2].At.Add(time.Millisecond))
+	n, err = s.PruneEvents(t.Context(), recent[2].At.Add(time.Millisecond))
 	if err != nil || n != 3 {
 		t.Errorf("PruneEvents(everything): got %d, %v, want 3, nil", n, err)
 	}
@@ -255,7 +255,7 @@ func testPrune(t *testing.T, s store.Store) {
 	if got := f.eventsAfter(0, 100); len(got) != 0 {
 		t.Errorf("EventsAfter(0) after pruning everything: got %d events, want none", len(got))
 	}
-	if n, err := s.PruneEvents(f.ctx, time.Now().Add(time.Hour)); err != nil || n != 0 {
+	if n, err := s.PruneEvents(t.Context(), time.Now().Add(time.Hour)); err != nil || n != 0 {
 		t.Errorf("PruneEvents(nothing left): got %d, %v, want 0, nil", n, err)
 	}
 	f.create(f.acme, "after")

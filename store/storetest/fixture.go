@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -22,7 +21,6 @@ const (
 // test on any error, so they must only be called from the test's goroutine.
 type fixture struct {
 	tb           testing.TB
-	ctx          context.Context
 	s            store.Store
 	acme, globex store.Caller
 	ann, sam     store.Caller
@@ -32,7 +30,6 @@ func setup(tb testing.TB, s store.Store) *fixture {
 	tb.Helper()
 	f := &fixture{
 		tb:     tb,
-		ctx:    tb.Context(),
 		s:      s,
 		acme:   store.Caller{ID: acmeID, Name: "Acme", Role: store.RoleClient},
 		globex: store.Caller{ID: globexID, Name: "Globex", Role: store.RoleClient},
@@ -47,7 +44,7 @@ func setup(tb testing.TB, s store.Store) *fixture {
 
 func (f *fixture) remember(c store.Caller) {
 	f.tb.Helper()
-	if err := f.s.RememberPerson(f.ctx, c); err != nil {
+	if err := f.s.RememberPerson(f.tb.Context(), c); err != nil {
 		f.tb.Fatalf("RememberPerson(%s): %v", c.ID, err)
 	}
 }
@@ -70,7 +67,7 @@ func forClient(admin store.Caller, client store.ID, title string, messages ...st
 
 func (f *fixture) createWith(in store.NewTicket) store.Ticket {
 	f.tb.Helper()
-	t, err := f.s.CreateTicket(f.ctx, in)
+	t, err := f.s.CreateTicket(f.tb.Context(), in)
 	if err != nil {
 		f.tb.Fatalf("CreateTicket(%q by %s): %v", in.Title, in.Caller.Name, err)
 	}
@@ -89,7 +86,7 @@ func (f *fixture) create(c store.Caller, title string, messages ...string) store
 
 func (f *fixture) ticket(c store.Caller, id store.ID) store.Ticket {
 	f.tb.Helper()
-	t, err := f.s.Ticket(f.ctx, c, id)
+	t, err := f.s.Ticket(f.tb.Context(), c, id)
 	if err != nil {
 		f.tb.Fatalf("Ticket(%s by %s): %v", id, c.Name, err)
 	}
@@ -99,7 +96,7 @@ func (f *fixture) ticket(c store.Caller, id store.ID) store.Ticket {
 
 func (f *fixture) reply(c store.Caller, id store.ID, message string) store.Thread {
 	f.tb.Helper()
-	th, err := f.s.AddThread(f.ctx, store.NewThread{Caller: c, TicketID: id, NewThreadBody: store.NewThreadBody{Message: message}})
+	th, err := f.s.AddThread(f.tb.Context(), store.NewThread{Caller: c, TicketID: id, NewThreadBody: store.NewThreadBody{Message: message}})
 	if err != nil {
 		f.tb.Fatalf("AddThread(%s by %s): %v", id, c.Name, err)
 	}
@@ -109,7 +106,7 @@ func (f *fixture) reply(c store.Caller, id store.ID, message string) store.Threa
 
 func (f *fixture) update(c store.Caller, id store.ID, u store.TicketUpdate) store.Ticket {
 	f.tb.Helper()
-	t, err := f.s.UpdateTicket(f.ctx, c, id, u)
+	t, err := f.s.UpdateTicket(f.tb.Context(), c, id, u)
 	if err != nil {
 		f.tb.Fatalf("UpdateTicket(%s by %s): %v", id, c.Name, err)
 	}
@@ -124,7 +121,7 @@ func (f *fixture) setStatus(id store.ID, s store.Status) store.Ticket {
 
 func (f *fixture) markSeen(c store.Caller, at time.Time, ids ...store.ID) {
 	f.tb.Helper()
-	if err := f.s.MarkSeen(f.ctx, c, ids, at); err != nil {
+	if err := f.s.MarkSeen(f.tb.Context(), c, ids, at); err != nil {
 		f.tb.Fatalf("MarkSeen(%v by %s): %v", ids, c.Name, err)
 	}
 }
@@ -140,7 +137,7 @@ func (f *fixture) list(c store.Caller, lf store.ListFilter) store.TicketPage {
 	if lf.Sort.Field == "" {
 		lf.Sort = store.DefaultSort
 	}
-	p, err := f.s.ListTickets(f.ctx, c, lf)
+	p, err := f.s.ListTickets(f.tb.Context(), c, lf)
 	if err != nil {
 		f.tb.Fatalf("ListTickets(by %s): %v", c.Name, err)
 	}
@@ -152,7 +149,7 @@ func (f *fixture) list(c store.Caller, lf store.ListFilter) store.TicketPage {
 		}
 		ids[i] = t.ID
 	}
-	threads, err := f.s.LatestThreads(f.ctx, c, ids, store.ListThreads)
+	threads, err := f.s.LatestThreads(f.tb.Context(), c, ids, store.ListThreads)
 	if err != nil {
 		f.tb.Fatalf("LatestThreads(by %s): %v", c.Name, err)
 	}
@@ -182,7 +179,7 @@ func (f *fixture) countsData(client store.Caller) store.CountsData {
 
 func (f *fixture) sequence() []store.Event {
 	f.tb.Helper()
-	evs, err := f.s.SequenceEvents(f.ctx)
+	evs, err := f.s.SequenceEvents(f.tb.Context())
 	if err != nil {
 		f.tb.Fatalf("SequenceEvents: %v", err)
 	}
@@ -198,7 +195,7 @@ func (f *fixture) drain() {
 
 func (f *fixture) lastEventID() int64 {
 	f.tb.Helper()
-	id, err := f.s.LastEventID(f.ctx)
+	id, err := f.s.LastEventID(f.tb.Context())
 	if err != nil {
 		f.tb.Fatalf("LastEventID: %v", err)
 	}
@@ -207,7 +204,7 @@ func (f *fixture) lastEventID() int64 {
 
 func (f *fixture) eventsAfter(after int64, limit int) []store.Event {
 	f.tb.Helper()
-	evs, err := f.s.EventsAfter(f.ctx, after, limit)
+	evs, err := f.s.EventsAfter(f.tb.Context(), after, limit)
 	if err != nil {
 		f.tb.Fatalf("EventsAfter(%d, %d): %v", after, limit, err)
 	}

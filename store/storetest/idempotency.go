@@ -16,7 +16,7 @@ func idempotencyTests() []test {
 			tk := f.createWith(in)
 			f.drain()
 			for range 2 {
-				_, err := s.CreateTicket(f.ctx, in)
+				_, err := s.CreateTicket(t.Context(), in)
 				checkReplay(t, "CreateTicket again", err, tk)
 			}
 			checkTotal(t, f, 1)
@@ -26,7 +26,7 @@ func idempotencyTests() []test {
 			f := setup(t, s)
 			f.createWith(withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1"))
 			f.drain()
-			_, err := s.CreateTicket(f.ctx, withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2"))
+			_, err := s.CreateTicket(t.Context(), withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2"))
 			if !errors.Is(err, store.ErrIdempotencyMismatch) {
 				t.Errorf("CreateTicket with a reused key: got error %v, want ErrIdempotencyMismatch", err)
 			}
@@ -38,16 +38,16 @@ func idempotencyTests() []test {
 			tk := f.create(f.acme, "Question")
 			in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
 				Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
-			th, err := s.AddThread(f.ctx, in)
+			th, err := s.AddThread(t.Context(), in)
 			if err != nil {
 				t.Fatalf("AddThread: %v", err)
 			}
 			f.drain()
-			_, err = s.AddThread(f.ctx, in)
+			_, err = s.AddThread(t.Context(), in)
 			checkReplay(t, "AddThread again", err, th)
 			other := in
 			other.Idem = &store.Idempotency{Key: "k1", Hash: "h2"}
-			if _, err := s.AddThread(f.ctx, other); !errors.Is(err, store.ErrIdempotencyMismatch) {
+			if _, err := s.AddThread(t.Context(), other); !errors.Is(err, store.ErrIdempotencyMismatch) {
 				t.Errorf("AddThread with a reused key: got error %v, want ErrIdempotencyMismatch", err)
 			}
 			if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
@@ -58,7 +58,7 @@ func idempotencyTests() []test {
 		{"OneKeySpaceForBothCreates", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			tk := f.createWith(withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1"))
-			_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
+			_, err := s.AddThread(t.Context(), store.NewThread{Caller: f.acme, TicketID: tk.ID,
 				NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k1", Hash: "h2"}})
 			if !errors.Is(err, store.ErrIdempotencyMismatch) {
 				t.Errorf("AddThread with a key used by CreateTicket: got error %v, want ErrIdempotencyMismatch", err)
@@ -85,19 +85,19 @@ func idempotencyTests() []test {
 			f := setup(t, s)
 			g := f.create(f.globex, "Globex's")
 			for _, id := range []store.ID{missingID, g.ID} {
-				_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: id,
+				_, err := s.AddThread(t.Context(), store.NewThread{Caller: f.acme, TicketID: id,
 					NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k1", Hash: "h1"}})
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("AddThread(%s): got error %v, want ErrNotFound", id, err)
 				}
 			}
 			forNobody := withKey(forClient(f.ann, missingID, "for nobody", "hello"), "k3", "h3")
-			if _, err := s.CreateTicket(f.ctx, forNobody); !errors.Is(err, store.ErrNotFound) {
+			if _, err := s.CreateTicket(t.Context(), forNobody); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
 			}
 			f.createWith(withKey(forClient(f.ann, acmeID, "for acme", "hello"), "k3", "h3"))
 			tk := f.createWith(withKey(newTicket(f.acme, "After failures", "hello"), "k1", "h2"))
-			_, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
+			_, err := s.AddThread(t.Context(), store.NewThread{Caller: f.acme, TicketID: tk.ID,
 				NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k2", Hash: "h1"}})
 			if err != nil {
 				t.Errorf("AddThread with a key whose first use failed: %v", err)
@@ -106,7 +106,7 @@ func idempotencyTests() []test {
 		{"CreateRace", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			in := withKey(newTicket(f.acme, "Raced", "hello"), "k1", "h1")
-			results := race(10, func() (any, error) { return s.CreateTicket(f.ctx, in) })
+			results := race(10, func() (any, error) { return s.CreateTicket(t.Context(), in) })
 			checkRace(t, results)
 			checkTotal(t, f, 1)
 			if evs := f.sequence(); len(evs) != 3 {
@@ -118,7 +118,7 @@ func idempotencyTests() []test {
 			tk := f.create(f.acme, "Question")
 			in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
 				Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
-			results := race(10, func() (any, error) { return s.AddThread(f.ctx, in) })
+			results := race(10, func() (any, error) { return s.AddThread(t.Context(), in) })
 			checkRace(t, results)
 			if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
 				t.Errorf("threads: got %d, want 2", n)

@@ -37,7 +37,7 @@ func issueTests() []test {
 			f := setup(t, s)
 			linked := f.create(f.acme, "linked")
 			cb := &createIssue{url: issueURL}
-			if _, err := s.LinkIssue(f.ctx, f.ann, linked.ID, cb.create); err != nil {
+			if _, err := s.LinkIssue(t.Context(), f.ann, linked.ID, cb.create); err != nil {
 				t.Fatalf("LinkIssue: %v", err)
 			}
 			byPut := f.create(f.acme, "set by PUT")
@@ -45,7 +45,7 @@ func issueTests() []test {
 			f.drain()
 			for _, id := range []store.ID{linked.ID, byPut.ID} {
 				cb := &createIssue{url: "https://example.com/2"}
-				if _, err := s.LinkIssue(f.ctx, f.sam, id, cb.create); !errors.Is(err, store.ErrIssueExists) {
+				if _, err := s.LinkIssue(t.Context(), f.sam, id, cb.create); !errors.Is(err, store.ErrIssueExists) {
 					t.Errorf("LinkIssue(linked): got error %v, want ErrIssueExists", err)
 				}
 				if n := cb.calls.Load(); n != 0 {
@@ -60,14 +60,14 @@ func issueTests() []test {
 			f.drain()
 			boom := errors.New("github is down")
 			cb := &createIssue{err: boom}
-			if _, err := s.LinkIssue(f.ctx, f.ann, tk.ID, cb.create); !errors.Is(err, boom) {
+			if _, err := s.LinkIssue(t.Context(), f.ann, tk.ID, cb.create); !errors.Is(err, boom) {
 				t.Errorf("LinkIssue with a failing create: got error %v, want %v", err, boom)
 			}
 			sameJSON(t, "ticket after a failed link", f.ticket(f.acme, tk.ID), tk)
 			f.noEvents()
 			// Nothing was held back: the next try links.
 			cb = &createIssue{url: issueURL}
-			if _, err := s.LinkIssue(f.ctx, f.ann, tk.ID, cb.create); err != nil {
+			if _, err := s.LinkIssue(t.Context(), f.ann, tk.ID, cb.create); err != nil {
 				t.Errorf("LinkIssue after a failure: %v", err)
 			}
 		}},
@@ -80,7 +80,7 @@ func issueTests() []test {
 				id     store.ID
 			}{{f.globex, tk.ID}, {f.ann, missingID}} {
 				cb := &createIssue{url: issueURL}
-				if _, err := s.LinkIssue(f.ctx, tc.caller, tc.id, cb.create); !errors.Is(err, store.ErrNotFound) {
+				if _, err := s.LinkIssue(t.Context(), tc.caller, tc.id, cb.create); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("LinkIssue(%s by %s): got error %v, want ErrNotFound", tc.id, tc.caller.Name, err)
 				}
 				if n := cb.calls.Load(); n != 0 {
@@ -94,12 +94,12 @@ func issueTests() []test {
 			f := setup(t, s)
 			tk := f.create(f.acme, "relinked")
 			cb := &createIssue{url: issueURL}
-			if _, err := s.LinkIssue(f.ctx, f.ann, tk.ID, cb.create); err != nil {
+			if _, err := s.LinkIssue(t.Context(), f.ann, tk.ID, cb.create); err != nil {
 				t.Fatalf("LinkIssue: %v", err)
 			}
 			f.update(f.ann, tk.ID, store.TicketUpdate{IssueURL: null[string]()})
 			cb = &createIssue{url: issueURL + "0"}
-			got, err := s.LinkIssue(f.ctx, f.ann, tk.ID, cb.create)
+			got, err := s.LinkIssue(t.Context(), f.ann, tk.ID, cb.create)
 			if err != nil || got.IssueURL == nil || *got.IssueURL != issueURL+"0" {
 				t.Errorf("LinkIssue after clearing issueUrl: got %v, %v, want %s", got.IssueURL, err, issueURL+"0")
 			}
@@ -117,7 +117,7 @@ func testLinkIssue(t *testing.T, s store.Store) {
 	pause()
 
 	cb := &createIssue{url: issueURL}
-	got, err := s.LinkIssue(f.ctx, f.ann, tk.ID, cb.create)
+	got, err := s.LinkIssue(t.Context(), f.ann, tk.ID, cb.create)
 	if err != nil {
 		t.Fatalf("LinkIssue: %v", err)
 	}
@@ -153,7 +153,7 @@ func testLinkIssueConcurrent(t *testing.T, s store.Store) {
 		if i%2 == 1 {
 			c = f.sam
 		}
-		wg.Go(func() { _, errs[i] = s.LinkIssue(f.ctx, c, tk.ID, cb.create) })
+		wg.Go(func() { _, errs[i] = s.LinkIssue(t.Context(), c, tk.ID, cb.create) })
 	}
 	wg.Wait()
 	if n := cb.calls.Load(); n != 1 {

@@ -28,7 +28,7 @@ func testForeignHeld(t *testing.T, s store.Store) {
 	held, release := make(chan struct{}), make(chan struct{})
 	linked := make(chan error, 1)
 	go func() {
-		_, err := s.LinkIssue(f.ctx, f.ann, tk.ID, func(context.Context, store.Ticket) (string, error) {
+		_, err := s.LinkIssue(t.Context(), f.ann, tk.ID, func(context.Context, store.Ticket) (string, error) {
 			close(held)
 			<-release
 			return "https://github.com/acme/support/issues/1", nil
@@ -43,7 +43,7 @@ func testForeignHeld(t *testing.T, s store.Store) {
 		}
 	}()
 
-	ctx, cancel := context.WithTimeout(f.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	g := f.globex
 	calls := map[string]func() error{

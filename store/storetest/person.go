@@ -18,7 +18,7 @@ func personTests() []test {
 		{"Remembered", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			for _, c := range []store.Caller{f.acme, f.ann} {
-				p, role, err := s.Person(f.ctx, c.ID)
+				p, role, err := s.Person(t.Context(), c.ID)
 				if err != nil {
 					t.Fatalf("Person(%s): %v", c.ID, err)
 				}
@@ -46,7 +46,7 @@ func testLatestNameWins(t *testing.T, s store.Store) {
 	f.remember(store.Caller{ID: annID, Name: "Ann B.", Role: store.RoleSuperAdmin})
 	f.remember(store.Caller{ID: samID, Name: "Samuel", Role: store.RoleSuperAdmin})
 
-	if p, _, err := s.Person(f.ctx, acmeID); err != nil || p.Name != "Acme Corp" {
+	if p, _, err := s.Person(t.Context(), acmeID); err != nil || p.Name != "Acme Corp" {
 		t.Errorf("Person(acme): got %+v, %v, want name Acme Corp", p, err)
 	}
 	got := f.ticket(f.acme, tk.ID)
@@ -94,7 +94,7 @@ func testNewestTokenNameWins(t *testing.T, s store.Store) {
 	}
 	for _, st := range steps {
 		f.remember(store.Caller{ID: acmeID, Name: st.name, Role: store.RoleClient, NameAt: st.at})
-		if p, _, err := s.Person(f.ctx, acmeID); err != nil || p.Name != st.want {
+		if p, _, err := s.Person(t.Context(), acmeID); err != nil || p.Name != st.want {
 			t.Errorf("after %q at %v: Person(acme) got %+v, %v, want name %q", st.name, st.at, p, err, st.want)
 		}
 	}

@@ -71,7 +71,7 @@ func testLatestAndTotal(t *testing.T, s store.Store) {
 		t.Errorf("agent's unread: got %d, want %d", *got.Unread, store.TicketThreads+5)
 	}
 	// Another client's tickets have no threads to give.
-	if got, err := s.LatestThreads(f.ctx, f.globex, []store.ID{tk.ID, short.ID}, 5); err != nil || len(got) != 0 {
+	if got, err := s.LatestThreads(t.Context(), f.globex, []store.ID{tk.ID, short.ID}, 5); err != nil || len(got) != 0 {
 		t.Errorf("LatestThreads of Acme's tickets by Globex: got %d tickets, %v; want none", len(got), err)
 	}
 }
@@ -85,7 +85,7 @@ func testThreadPages(t *testing.T, s store.Store) {
 		from, to int
 		more     bool
 	}{{65, 105, true}, {25, 65, true}, {0, 25, false}} {
-		p, err := s.Threads(f.ctx, f.acme, tk.ID, before, 40)
+		p, err := s.Threads(t.Context(), f.acme, tk.ID, before, 40)
 		if err != nil {
 			t.Fatalf("page %d: %v", i, err)
 		}
@@ -101,7 +101,7 @@ func testThreadPages(t *testing.T, s store.Store) {
 		}
 		if i == 1 {
 			// Exactly a page's worth left before m25: no more after it.
-			exact, err := s.Threads(f.ctx, f.sam, tk.ID, &p.Threads[0].ID, 25)
+			exact, err := s.Threads(t.Context(), f.sam, tk.ID, &p.Threads[0].ID, 25)
 			if err != nil || len(exact.Threads) != 25 || exact.HasMore {
 				t.Errorf("the 25 before m25: got %d threads, hasMore %v, %v", len(exact.Threads), exact.HasMore, err)
 			}
@@ -131,7 +131,7 @@ func testThreadPageErrors(t *testing.T, s store.Store) {
 		{"the oldest: an empty page", f.acme, a.ID, &a.Threads[0].ID, nil},
 	}
 	for _, tc := range tests {
-		p, err := s.Threads(f.ctx, tc.caller, tc.id, tc.before, 10)
+		p, err := s.Threads(t.Context(), tc.caller, tc.id, tc.before, 10)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: got error %v, want %v", tc.name, err, tc.want)
 		}
@@ -145,12 +145,12 @@ func testTicketClient(t *testing.T, s store.Store) {
 	f := setup(t, s)
 	a := f.create(f.acme, "Acme's")
 	for _, c := range []store.Caller{f.acme, f.ann} {
-		if got, err := s.TicketClient(f.ctx, c, a.ID); err != nil || got != a.Client.ID {
+		if got, err := s.TicketClient(t.Context(), c, a.ID); err != nil || got != a.Client.ID {
 			t.Errorf("TicketClient by %s: got %s, %v; want %s", c.Name, got, err, a.Client.ID)
 		}
 	}
 	for name, id := range map[string]store.ID{"another client's": a.ID, "missing": missingID} {
-		if _, err := s.TicketClient(f.ctx, f.globex, id); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.TicketClient(t.Context(), f.globex, id); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("TicketClient of a %s ticket: got %v, want ErrNotFound", name, err)
 		}
 	}

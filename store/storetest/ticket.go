@@ -23,7 +23,7 @@ func ticketTests() []test {
 				{"another client's", f.globex, tk.ID},
 			}
 			for _, tc := range tests {
-				if _, err := s.Ticket(f.ctx, tc.caller, tc.id); !errors.Is(err, store.ErrNotFound) {
+				if _, err := s.Ticket(t.Context(), tc.caller, tc.id); !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("Ticket(%s): got error %v, want ErrNotFound", tc.name, err)
 				}
 			}

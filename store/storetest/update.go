@@ -19,7 +19,7 @@ func updateTests() []test {
 				caller store.Caller
 				id     store.ID
 			}{{f.globex, tk.ID}, {f.acme, missingID}, {f.ann, missingID}} {
-				_, err := s.UpdateTicket(f.ctx, tc.caller, tc.id, store.TicketUpdate{Title: &title})
+				_, err := s.UpdateTicket(t.Context(), tc.caller, tc.id, store.TicketUpdate{Title: &title})
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("UpdateTicket(%s by %s): got error %v, want ErrNotFound", tc.id, tc.caller.Name, err)
 				}
