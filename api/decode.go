@@ -26,7 +26,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, Errorf(CodePayloadTooLarge, "Request body must be at most %d bytes", MaxBodyBytes)
+		return nil, store.Errorf(store.CodePayloadTooLarge, "Request body must be at most %d bytes", MaxBodyBytes)
 	case err != nil:
 		return nil, badRequest("Could not read the request body")
 	}

@@ -13,8 +13,8 @@ func checkBadRequest(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	e, ok := AsError(err)
-	if !ok || e.Code != CodeBadRequest || e.Message == "" {
+	e, ok := asError(err)
+	if !ok || e.Code != store.CodeBadRequest || e.Message == "" {
 		t.Fatalf("got %v, want a BadRequest", err)
 	}
 }

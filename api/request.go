@@ -100,8 +100,8 @@ func parseThreadBody(o object, prefix string) (store.NewThreadBody, error) {
 
 // renamed prefixes the field name of a validation message (threads[2].message …).
 func renamed(err error, prefix string) error {
-	if e, ok := AsError(err); ok && prefix != "" {
-		return &Error{Code: e.Code, Message: prefix + e.Message}
+	if e, ok := asError(err); ok && prefix != "" {
+		return &store.Error{Code: e.Code, Message: prefix + e.Message}
 	}
 	return err
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/supportd/supportd/store"
 )
 
 // Handler is the router: every route of the service in one place.
@@ -16,13 +18,13 @@ func (s *Server) Handler() http.Handler {
 	allow := allowTable{}
 	r.Use(noSniff, requestID, s.observe, s.recoverPanics)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.log, Errorf(CodeNotFound, "Not found"))
+		writeError(w, r, s.log, store.Errorf(store.CodeNotFound, "Not found"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		if a, ok := allow.lookup(r); ok {
 			w.Header().Set("Allow", a)
 		}
-		writeError(w, r, s.log, Errorf(CodeMethodNotAllowed, "Method not allowed"))
+		writeError(w, r, s.log, store.Errorf(store.CodeMethodNotAllowed, "Method not allowed"))
 	})
 
 	s.readOnly(r, allow, "/healthz", s.healthz)
@@ -111,7 +113,7 @@ func (s *Server) readOnly(r chi.Router, allow allowTable, pattern string, h http
 func (s *Server) notAllowed(allowed string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allowed)
-		writeError(w, r, s.log, Errorf(CodeMethodNotAllowed, "Method %s is not allowed here", r.Method))
+		writeError(w, r, s.log, store.Errorf(store.CodeMethodNotAllowed, "Method %s is not allowed here", r.Method))
 	}
 }
 

@@ -24,7 +24,7 @@ func NewService(st store.Store, github IssueCreator, notify func(context.Context
 }
 
 // notFound is the one answer for a ticket that does not exist or is not the caller's.
-func notFound() *Error { return Errorf(CodeNotFound, "Support ticket not found") }
+func notFound() *store.Error { return store.Errorf(store.CodeNotFound, "Support ticket not found") }
 
 // retryAfterUnavailable is the Retry-After of a 503, in seconds: long enough for a
 // broken connection to be replaced or a brief database stall to pass, short enough
@@ -43,9 +43,9 @@ func mapStoreErr(err error) error {
 	case errors.Is(err, store.ErrIssueExists):
 		return badRequest("Issue already created")
 	case errors.Is(err, store.ErrIdempotencyMismatch):
-		return Errorf(CodeConflict, "Idempotency-Key was already used with another request")
+		return store.Errorf(store.CodeConflict, "Idempotency-Key was already used with another request")
 	case errors.Is(err, store.ErrUnavailable):
-		return Errorf(CodeServiceUnavailable, "The database is not answering; retry shortly")
+		return store.Errorf(store.CodeServiceUnavailable, "The database is not answering; retry shortly")
 	}
 	return err
 }
@@ -120,7 +120,7 @@ func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, 
 // Update applies a PUT; the role and body checks come after the 404 check.
 func (s *Service) Update(ctx context.Context, c store.Caller, id store.ID, o object, bodyErr error) error {
 	if bodyErr == nil && !c.IsSuperAdmin() && (o.given("assignee") || o.given("issueUrl")) {
-		bodyErr = Errorf(CodeForbidden, "Only support agents may set assignee or issueUrl")
+		bodyErr = store.Errorf(store.CodeForbidden, "Only support agents may set assignee or issueUrl")
 	}
 	var u store.TicketUpdate
 	if bodyErr == nil {

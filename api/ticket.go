@@ -68,10 +68,8 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(page.Tickets) == 0 {
-		e := Errorf(CodeNotFound, "No support tickets found")
-		if page.Counts != nil {
-			e.Counts = page.Counts
-		}
+		e := store.Errorf(store.CodeNotFound, "No support tickets found")
+		e.Counts = page.Counts
 		return e
 	}
 	pages := (page.Total + int64(f.Limit) - 1) / int64(f.Limit)
