@@ -69,7 +69,7 @@ func FuzzDecodeIDs(f *testing.F) {
 		if err != nil {
 			return
 		}
-		list, err := ids(o["ids"], "ids", maxIDs, true)
+		list, err := store.ParseIDList(o["ids"], "ids", store.MaxIDs, true)
 		checkBadRequest(t, err)
 		for _, id := range list {
 			if _, err := store.ParseID(string(id)); err != nil {

@@ -18,7 +18,6 @@ const (
 	maxMessageLen  = 10_000
 	maxThreads     = 100
 	maxAttachments = 20
-	maxIDs         = 1000
 	maxIssueURLLen = 2048
 	maxLimit       = 100
 	defaultLimit   = 10
@@ -88,7 +87,7 @@ func parseThreadBody(o object, prefix string) (store.NewThreadBody, error) {
 	if err != nil {
 		return store.NewThreadBody{}, renamed(err, prefix)
 	}
-	att, err := ids(o["attachments"], prefix+"attachments", maxAttachments, false)
+	att, err := store.ParseIDList(o["attachments"], prefix+"attachments", maxAttachments, false)
 	if err != nil {
 		return store.NewThreadBody{}, err
 	}

@@ -52,13 +52,13 @@ func TestErrorCodesAreRESTCodes(t *testing.T) {
 	}
 }
 
-// isStoreCode reports whether e is store.Code<Name> or a variable (the admit result,
-// whose returns are checked as calls do not reach them).
+// isStoreCode reports whether e is store.Code<Name>, the Code of a *store.Error, or
+// a variable (admit's result, a store.Code by its type).
 func isStoreCode(e ast.Expr) bool {
 	switch e := e.(type) {
 	case *ast.SelectorExpr:
 		pkg, ok := e.X.(*ast.Ident)
-		return ok && pkg.Name == "store" && strings.HasPrefix(e.Sel.Name, "Code")
+		return e.Sel.Name == "Code" || ok && pkg.Name == "store" && strings.HasPrefix(e.Sel.Name, "Code")
 	case *ast.Ident:
 		return true
 	}

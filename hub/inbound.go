@@ -23,8 +23,6 @@ const (
 	inboundStrikes = 20
 	// typingEvery is how often one socket's typing for one ticket is relayed.
 	typingEvery = 2 * time.Second
-	// maxSeenIDs matches the REST call's limit.
-	maxSeenIDs = 1000
 	// callTimeout bounds the service calls a message makes.
 	callTimeout = 5 * time.Second
 	// maxOwnerCache bounds the per-socket cache of ticket owners for typing.
@@ -40,9 +38,9 @@ type Budget interface {
 }
 
 type inbound struct {
-	Type      string            `json:"type"`
-	ThreadIDs []json.RawMessage `json:"threadIds"`
-	TicketID  string            `json:"ticketId"`
+	Type      string          `json:"type"`
+	ThreadIDs json.RawMessage `json:"threadIds"`
+	TicketID  string          `json:"ticketId"`
 }
 
 // readLoop reads client messages until the socket fails or closes. Only this
@@ -107,30 +105,17 @@ func (s *socket) withinBudget(cost int) bool {
 	return ok
 }
 
-func (s *socket) seen(ctx context.Context, raw []json.RawMessage) {
-	if !s.withinBudget(store.SeenCost(len(raw))) {
+// seen parses threadIds as REST's PUT /support-tickets/threads/seen does, and draws
+// on the budget as that call would: one request per started hundred ids.
+func (s *socket) seen(ctx context.Context, raw json.RawMessage) {
+	ids, err := store.ParseIDList(raw, "threadIds", store.MaxIDs, true)
+	if !s.withinBudget(store.SeenCost(len(ids))) {
 		return
 	}
-	if len(raw) == 0 {
-		s.send([][]byte{errorFrame(store.CodeBadRequest, "threadIds is required")})
+	var bad *store.Error
+	if errors.As(err, &bad) {
+		s.send([][]byte{errorFrame(bad.Code, bad.Message)})
 		return
-	}
-	if len(raw) > maxSeenIDs {
-		s.send([][]byte{errorFrame(store.CodeBadRequest, "threadIds must have at most 1000 items")})
-		return
-	}
-	ids := make([]store.ID, 0, len(raw))
-	for i, r := range raw {
-		var v string
-		id, err := store.ID(""), json.Unmarshal(r, &v)
-		if err == nil {
-			id, err = store.ParseID(v)
-		}
-		if err != nil {
-			s.send([][]byte{errorFrame(store.CodeBadRequest, "threadIds["+strconv.Itoa(i)+"] must be an id")})
-			return
-		}
-		ids = append(ids, id)
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
