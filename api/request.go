@@ -29,16 +29,10 @@ const (
 	maxIdempotencyKey = 255
 )
 
-// insertRequest is POST /support-tickets/insert before the caller's role is applied.
-type insertRequest struct {
-	ticket store.NewTicket
-	client *store.ID // named by a super admin; ignored for clients
-}
-
-// parseInsert reads an insert; the client field is read for super admins only (a
-// client's ticket is always its own, whatever it sends).
-func parseInsert(o object, superAdmin bool) (insertRequest, error) {
-	var in insertRequest
+// parseInsert reads an insert by c; the client field is read for super admins only
+// (a client's ticket is always its own, whatever it sends: store.NewTicket.Owner).
+func parseInsert(o object, c store.Caller) (store.NewTicket, error) {
+	in := store.NewTicket{Caller: c}
 	title, err := o.text("title", maxTitleLen, true)
 	if err != nil {
 		return in, err
@@ -72,12 +66,14 @@ func parseInsert(o object, superAdmin bool) (insertRequest, error) {
 	if err != nil {
 		return in, err
 	}
-	if superAdmin {
-		if in.client, err = o.id("client", true); err != nil {
+	if c.IsSuperAdmin() {
+		client, err := o.id("client", true)
+		if err != nil {
 			return in, err
 		}
+		in.Client = *client
 	}
-	in.ticket = store.NewTicket{Title: *title, Category: *category, Threads: threads, Subject: subject, API: api}
+	in.Title, in.Category, in.Threads, in.Subject, in.API = *title, *category, threads, subject, api
 	return in, nil
 }
 

@@ -62,14 +62,16 @@ func (s *Server) Handler() http.Handler {
 // restRoutes is every authenticated route: path, then method.
 func (s *Server) restRoutes() map[string]map[string]handlerFunc {
 	return map[string]map[string]handlerFunc{
-		"/support-tickets":                   {"GET": s.listTickets},
-		"/support-tickets/insert":            {"POST": s.insertTicket},
-		"/support-tickets/bulk":              {"POST": s.bulkDelete},
-		"/support-tickets/threads/seen":      {"PUT": s.markSeen},
-		"/support-tickets/{id}":              {"GET": s.getTicket, "PUT": s.updateTicket, "DELETE": s.deleteTicket},
-		"/support-tickets/{id}/thread":       {"POST": s.addThread},
-		"/support-tickets/{id}/threads":      {"GET": s.listThreads},
-		"/support-tickets/{id}/github-issue": {"POST": s.createGitHubIssue},
+		"/support-tickets":              {"GET": s.listTickets},
+		"/support-tickets/insert":       {"POST": s.insertTicket},
+		"/support-tickets/bulk":         {"POST": s.bulkDelete},
+		"/support-tickets/threads/seen": {"PUT": s.markSeen},
+		"/support-tickets/{id}": {
+			"GET": s.ticketRoute(s.getTicket), "PUT": s.ticketRoute(s.updateTicket), "DELETE": s.ticketRoute(s.deleteTicket),
+		},
+		"/support-tickets/{id}/thread":       {"POST": s.ticketRoute(s.addThread)},
+		"/support-tickets/{id}/threads":      {"GET": s.ticketRoute(s.listThreads)},
+		"/support-tickets/{id}/github-issue": {"POST": s.ticketRoute(s.createGitHubIssue)},
 		"/webhooks":                          {"GET": s.listWebhooks, "POST": s.createWebhook},
 		"/webhooks/{id}":                     {"DELETE": s.deleteWebhook},
 		"/webhooks/{id}/deliveries":          {"GET": s.webhookDeliveries},

@@ -50,21 +50,6 @@ func mapStoreErr(err error) error {
 	return err
 }
 
-// visible answers 404 unless c may see ticket id; it runs before 403 and 400 answers,
-// which the contract's order of checks puts after 404.
-func (s *Service) visible(ctx context.Context, c store.Caller, id store.ID) error {
-	_, err := s.store.TicketClient(ctx, c, id)
-	return mapStoreErr(err)
-}
-
-// firstVisible returns the 404 when the ticket is not visible, else err.
-func (s *Service) firstVisible(ctx context.Context, c store.Caller, id store.ID, err error) error {
-	if verr := s.visible(ctx, c, id); verr != nil {
-		return verr
-	}
-	return err
-}
-
 // MarkSeen marks threads seen for c's side (REST and the WebSocket "seen" message).
 func (s *Service) MarkSeen(ctx context.Context, c store.Caller, threadIDs []store.ID) error {
 	if err := s.store.MarkSeen(ctx, c, threadIDs, s.now()); err != nil {
@@ -86,16 +71,13 @@ func (s *Service) knownPerson(ctx context.Context, id store.ID, want store.Role,
 	return nil
 }
 
-// CreateTicket inserts a ticket for c: a client's own, or a super admin's for the
+// CreateTicket inserts a ticket: a client's own, or a super admin's for the known
 // client it names.
-func (s *Service) CreateTicket(ctx context.Context, c store.Caller, in insertRequest, idem *store.Idempotency) (store.Ticket, error) {
-	nt := in.ticket
-	nt.Caller, nt.Client, nt.Idem = c, c.ID, idem
-	if c.IsSuperAdmin() {
-		if err := s.knownPerson(ctx, *in.client, store.RoleClient, "client"); err != nil {
+func (s *Service) CreateTicket(ctx context.Context, nt store.NewTicket) (store.Ticket, error) {
+	if nt.Caller.IsSuperAdmin() {
+		if err := s.knownPerson(ctx, nt.Client, store.RoleClient, "client"); err != nil {
 			return store.Ticket{}, err
 		}
-		nt.Client = *in.client
 	}
 	t, err := s.store.CreateTicket(ctx, nt)
 	if err != nil {
@@ -117,20 +99,12 @@ func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, 
 	return th, nil
 }
 
-// Update applies a PUT; the role and body checks come after the 404 check.
-func (s *Service) Update(ctx context.Context, c store.Caller, id store.ID, o object, bodyErr error) error {
-	if bodyErr == nil && !c.IsSuperAdmin() && (o.given("assignee") || o.given("issueUrl")) {
-		bodyErr = store.Errorf(store.CodeForbidden, "Only support agents may set assignee or issueUrl")
-	}
-	var u store.TicketUpdate
-	if bodyErr == nil {
-		u, bodyErr = parseUpdate(o)
-	}
-	if bodyErr == nil && u.Assignee.Value != nil {
-		bodyErr = s.knownPerson(ctx, *u.Assignee.Value, store.RoleSuperAdmin, "assignee")
-	}
-	if bodyErr != nil {
-		return s.firstVisible(ctx, c, id, bodyErr)
+// Update applies a validated PUT; an assignee must be a known super admin.
+func (s *Service) Update(ctx context.Context, c store.Caller, id store.ID, u store.TicketUpdate) error {
+	if u.Assignee.Value != nil {
+		if err := s.knownPerson(ctx, *u.Assignee.Value, store.RoleSuperAdmin, "assignee"); err != nil {
+			return err
+		}
 	}
 	if _, err := s.store.UpdateTicket(ctx, c, id, u); err != nil {
 		return mapStoreErr(err)

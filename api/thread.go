@@ -6,25 +6,20 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-func (s *Server) addThread(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+func (s *Server) addThread(w http.ResponseWriter, r *http.Request, id store.ID) error {
+	idem, body, err := s.readIdempotent(w, r)
 	if err != nil {
 		return err
 	}
-	c := caller(r)
-	idem, body, err := s.readIdempotent(w, r)
-	if err != nil {
-		return s.svc.firstVisible(r.Context(), c, id, err)
-	}
 	o, err := parseObject(body)
-	var tb store.NewThreadBody
-	if err == nil {
-		tb, err = parseThreadBody(o, "")
-	}
 	if err != nil {
-		return s.svc.firstVisible(r.Context(), c, id, err)
+		return err
 	}
-	th, err := s.svc.Reply(r.Context(), store.NewThread{Caller: c, TicketID: id, NewThreadBody: tb, Idem: idem})
+	tb, err := parseThreadBody(o, "")
+	if err != nil {
+		return err
+	}
+	th, err := s.svc.Reply(r.Context(), store.NewThread{Caller: caller(r), TicketID: id, NewThreadBody: tb, Idem: idem})
 	if replayed(w, err) {
 		return nil
 	}

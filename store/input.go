@@ -13,8 +13,8 @@ type NewThreadBody struct {
 	Attachments []ID
 }
 
-// NewTicket is a validated insert. Client is the ticket's owner: the caller itself for
-// a client, the named (known) client for a super admin.
+// NewTicket is a validated insert. Client is the client a super admin names; Owner
+// says whose the ticket is.
 type NewTicket struct {
 	Caller   Caller
 	Client   ID

@@ -33,6 +33,15 @@ const seenIDsPerRequest = 100
 // caller's budget of requests: one per started hundred ids.
 func SeenCost(n int) int { return max(1, (n+seenIDsPerRequest-1)/seenIDsPerRequest) }
 
+// Owner is whose the new ticket is: a client's ticket is its own, whatever Client
+// says; a super admin's belongs to the client it names.
+func (in NewTicket) Owner() ID {
+	if in.Caller.IsSuperAdmin() {
+		return in.Client
+	}
+	return in.Caller.ID
+}
+
 // Visible reports whether c may see a ticket of client owner.
 func Visible(c Caller, owner ID) bool {
 	return c.Role == RoleSuperAdmin || c.ID == owner

@@ -15,10 +15,7 @@ func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticke
 	if err := s.idem.check(in.Caller.ID, in.Idem, now); err != nil {
 		return store.Ticket{}, err
 	}
-	owner := in.Client
-	if !in.Caller.IsSuperAdmin() {
-		owner = in.Caller.ID // a client's ticket is always its own
-	}
+	owner := in.Owner()
 	client, ok := s.people[owner]
 	if !ok {
 		return store.Ticket{}, fmt.Errorf("client %s: %w", owner, store.ErrNotFound)

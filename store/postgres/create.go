@@ -16,10 +16,7 @@ import (
 // Two round trips: the reads the ticket needs (the owner's name and a number, the
 // writer's name), then every insert with the COMMIT.
 func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticket, error) {
-	owner := in.Client
-	if in.Caller.Role == store.RoleClient {
-		owner = in.Caller.ID
-	}
+	owner := in.Owner()
 	var t store.Ticket
 	err := db.inPipeline(ctx, func(p *pipeTx) error {
 		key := &claim{caller: in.Caller.ID, idem: in.Idem}
