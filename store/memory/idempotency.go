@@ -8,9 +8,6 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-// idemTTL is how long a key is remembered: the contract promises 24 hours.
-const idemTTL = 24 * time.Hour
-
 // idempotency remembers what each (caller, key) created. Keys of CreateTicket and
 // AddThread share one space per caller: a key reused on another request is a mismatch.
 type idempotency struct {
@@ -69,10 +66,10 @@ func (m *idempotency) remember(caller store.ID, idem *store.Idempotency, answer 
 	m.queue = append(m.queue, idemQueued{key: k, at: now})
 }
 
-// expire forgets the keys older than idemTTL.
+// expire forgets the keys older than store.IdempotencyWindow.
 func (m *idempotency) expire(now time.Time) {
 	n := 0
-	for n < len(m.queue) && now.Sub(m.queue[n].at) >= idemTTL {
+	for n < len(m.queue) && now.Sub(m.queue[n].at) >= store.IdempotencyWindow {
 		q := m.queue[n]
 		// The key may have been used again since; only its old use expires.
 		if e, ok := m.entries[q.key]; ok && e.at.Equal(q.at) {

@@ -49,18 +49,7 @@ func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticke
 
 // appendThread adds a thread written by c at the end of t's conversation.
 func (s *Store) appendThread(t *store.Ticket, c store.Caller, body store.NewThreadBody, at store.Time) {
-	th := store.Thread{
-		ID:          s.ids.New(at.Time),
-		Message:     body.Message,
-		TicketID:    t.ID,
-		Client:      t.Client,
-		Attachments: cloneIDs(body.Attachments),
-		CreatedAt:   at,
-		UpdatedAt:   at,
-	}
-	if c.IsSuperAdmin() {
-		th.SuperAdmin = &store.Person{ID: c.ID, Name: c.Name}
-	}
+	th := store.BuildThread(s.ids.New(at.Time), *t, c, c.Name, body, at)
 	s.threads[th.ID] = threadRef{ticket: t.ID, index: len(t.Threads)}
 	t.Threads = append(t.Threads, th)
 }
@@ -121,8 +110,6 @@ func (s *Store) UpdateTicket(_ context.Context, c store.Caller, id store.ID, u s
 		assignee = &store.Person{ID: *u.Assignee.Value, Name: p.name}
 	}
 
-	// ApplyUpdate stores u's pointers: copy them so the caller keeps its own.
-	u.Subject.Value, u.API.Value, u.IssueURL.Value = clonePtr(u.Subject.Value), clonePtr(u.API.Value), clonePtr(u.IssueURL.Value)
 	previous := store.ApplyUpdate(t, u)
 	if t.Status != previous {
 		s.moved(t.Client.ID, previous, t.Status)

@@ -88,7 +88,7 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 			t.ID, t.Number, t.Title, t.Subject, t.Category, t.Status, t.API, owner, now.Time, toClient, toSupport)
 		t.Threads = make([]store.Thread, 0, len(in.Threads))
 		for _, body := range in.Threads {
-			th := newThread(db.ids.New(now.Time), t, in.Caller, writer.name, body, now)
+			th := store.BuildThread(db.ids.New(now.Time), t, in.Caller, writer.name, body, now)
 			queueThread(b, th)
 			t.Threads = append(t.Threads, th)
 		}

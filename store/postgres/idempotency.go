@@ -14,8 +14,8 @@ import (
 // the same key blocks on the primary key until this transaction ends. If that one
 // committed, the row is there and the create is answered from it: the same hash
 // replays the stored body, another hash is a mismatch. If it rolled back, the insert
-// goes through and this request does the create. A row older than 24 hours counts as
-// absent and is taken over. A nil idem claims nothing.
+// goes through and this request does the create. A row older than store.IdempotencyWindow
+// counts as absent and is taken over. A nil idem claims nothing.
 type claim struct {
 	caller  store.ID
 	idem    *store.Idempotency
@@ -30,8 +30,8 @@ func (c *claim) queue(b *pgx.Batch) {
 		INSERT INTO idempotency AS i (caller_id, key, hash) VALUES ($1, $2, $3)
 		ON CONFLICT (caller_id, key) DO UPDATE
 		   SET hash = EXCLUDED.hash, body = NULL, created_at = now()
-		 WHERE i.created_at < now() - interval '24 hours'
-		RETURNING true`, c.caller, c.idem.Key, c.idem.Hash).QueryRow(func(row pgx.Row) error {
+		 WHERE i.created_at < now() - make_interval(secs => $4)
+		RETURNING true`, c.caller, c.idem.Key, c.idem.Hash, store.IdempotencyWindow.Seconds()).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&c.claimed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // settle tells why

@@ -169,7 +169,7 @@ func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, 
 
 		t.ID = in.TicketID
 		now := db.clock()
-		th = newThread(db.ids.New(now.Time), t, in.Caller, writer.name, in.NewThreadBody, now)
+		th = store.BuildThread(db.ids.New(now.Time), t, in.Caller, writer.name, in.NewThreadBody, now)
 		t.Status = previous
 		if store.Reopens(in.Caller, previous) {
 			t.Status = store.StatusPending
@@ -192,23 +192,6 @@ func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, 
 		return store.Thread{}, err
 	}
 	return th, nil
-}
-
-// newThread builds a thread written now by c (whose stored name is name) on ticket t.
-func newThread(id store.ID, t store.Ticket, c store.Caller, name string, body store.NewThreadBody, now store.Time) store.Thread {
-	th := store.Thread{
-		ID:          id,
-		Message:     body.Message,
-		TicketID:    t.ID,
-		Client:      t.Client,
-		Attachments: append([]store.ID{}, body.Attachments...), // never nil, never the caller's
-		CreatedAt:   now,
-		UpdatedAt:   now,
-	}
-	if c.Role == store.RoleSuperAdmin {
-		th.SuperAdmin = &store.Person{ID: c.ID, Name: name}
-	}
-	return th
 }
 
 // unreadDelta is how n threads written by a writer of role change the two counters:
