@@ -119,7 +119,7 @@ func (s *Service) issueChanged(ctx context.Context, id store.ID, number int, ver
 		return err
 	}
 	msg := fmt.Sprintf("GitHub issue #%d was %s", number, verb)
-	if _, err := s.Reply(ctx, store.NewThread{Caller: githubPerson(), TicketID: id, NewThreadBody: store.NewThreadBody{Message: msg}}); err != nil {
+	if _, _, err := s.Reply(ctx, store.NewThread{Caller: githubPerson(), TicketID: id, NewThreadBody: store.NewThreadBody{Message: msg}}); err != nil {
 		return err
 	}
 	if _, err := s.store.UpdateTicket(ctx, githubPerson(), id, store.TicketUpdate{Status: &status}); err != nil {

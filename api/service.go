@@ -73,30 +73,32 @@ func (s *Service) knownPerson(ctx context.Context, id store.ID, want store.Role,
 
 // CreateTicket inserts a ticket: a client's own, or a super admin's for the known
 // client it names.
-func (s *Service) CreateTicket(ctx context.Context, nt store.NewTicket) (store.Ticket, error) {
+//
+// A replay (of an earlier create with the same Idempotency-Key) is notified too: the
+// write it repeats committed earlier, and its answer carries an id past that write's
+// events.
+func (s *Service) CreateTicket(ctx context.Context, nt store.NewTicket) (store.Ticket, *store.Replay, error) {
 	if nt.Caller.IsSuperAdmin() {
 		if err := s.knownPerson(ctx, nt.Client, store.RoleClient, "client"); err != nil {
-			return store.Ticket{}, err
+			return store.Ticket{}, nil, err
 		}
 	}
-	t, err := s.store.CreateTicket(ctx, nt)
+	t, rep, err := s.store.CreateTicket(ctx, nt)
 	if err != nil {
-		s.notifyReplay(ctx, err)
-		return store.Ticket{}, mapStoreErr(err)
+		return store.Ticket{}, nil, mapStoreErr(err)
 	}
 	s.notify(ctx)
-	return t, nil
+	return t, rep, nil
 }
 
-// Reply adds a thread to a ticket.
-func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, error) {
-	th, err := s.store.AddThread(ctx, in)
+// Reply adds a thread to a ticket; a replay is notified as CreateTicket's is.
+func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, *store.Replay, error) {
+	th, rep, err := s.store.AddThread(ctx, in)
 	if err != nil {
-		s.notifyReplay(ctx, err)
-		return store.Thread{}, mapStoreErr(err)
+		return store.Thread{}, nil, mapStoreErr(err)
 	}
 	s.notify(ctx)
-	return th, nil
+	return th, rep, nil
 }
 
 // Update applies a validated PUT; an assignee must be a known super admin.
@@ -121,15 +123,6 @@ func (s *Service) Delete(ctx context.Context, c store.Caller, ids []store.ID) (i
 	}
 	s.notify(ctx) // even for none: the answer carries the newest id
 	return n, nil
-}
-
-// notifyReplay notifies for an idempotent replay: the write it repeats committed
-// earlier, and its answer carries an id past that write's events too.
-func (s *Service) notifyReplay(ctx context.Context, err error) {
-	var rep *store.ReplayError
-	if errors.As(err, &rep) {
-		s.notify(ctx)
-	}
 }
 
 // TicketClient returns the client of a ticket c may see, or store.ErrNotFound: the

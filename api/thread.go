@@ -19,12 +19,13 @@ func (s *Server) addThread(w http.ResponseWriter, r *http.Request, id store.ID) 
 	if err != nil {
 		return err
 	}
-	th, err := s.svc.Reply(r.Context(), store.NewThread{Caller: caller(r), TicketID: id, NewThreadBody: tb, Idem: idem})
-	if replayed(w, err) {
-		return nil
-	}
+	th, rep, err := s.svc.Reply(r.Context(), store.NewThread{Caller: caller(r), TicketID: id, NewThreadBody: tb, Idem: idem})
 	if err != nil {
 		return err
+	}
+	if rep != nil {
+		writeReplay(w, rep)
+		return nil
 	}
 	writeJSON(w, http.StatusCreated, dataResponse{Data: th})
 	return nil

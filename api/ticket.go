@@ -108,12 +108,13 @@ func (s *Server) insertTicket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	nt.Idem = idem
-	t, err := s.svc.CreateTicket(r.Context(), nt)
-	if replayed(w, err) {
-		return nil
-	}
+	t, rep, err := s.svc.CreateTicket(r.Context(), nt)
 	if err != nil {
 		return err
+	}
+	if rep != nil {
+		writeReplay(w, rep)
+		return nil
 	}
 	writeJSON(w, http.StatusCreated, dataResponse{Data: t})
 	return nil

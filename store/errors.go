@@ -20,14 +20,6 @@ var (
 	ErrSearchTooSlow = errors.New("search took too long")
 )
 
-// ReplayError is returned instead of creating anything when the same caller already
-// succeeded with the same idempotency key and request: Body is what was answered then.
-type ReplayError struct {
-	Body []byte // the JSON of the created ticket or thread
-}
-
-func (e *ReplayError) Error() string { return "idempotent replay" }
-
 // Code is an error code of the contract, the same on REST answers and on the
 // socket's error frames; the api maps each to one HTTP status.
 type Code string

@@ -7,6 +7,13 @@ type Idempotency struct {
 	Hash string
 }
 
+// Replay is the result of a create that the same caller already made with the same
+// idempotency key and request: nothing was created, and Body is what was answered
+// then. It is a success, not an error.
+type Replay struct {
+	Body []byte // the JSON of the created ticket or thread
+}
+
 // NewThreadBody is one message to add.
 type NewThreadBody struct {
 	Message     string

@@ -36,21 +36,21 @@ func newIdempotency() idempotency {
 	return idempotency{entries: map[idemKey]idemEntry{}}
 }
 
-// check returns *store.ReplayError or store.ErrIdempotencyMismatch when the caller
-// used the key within the last 24 hours, nil when the request may go ahead.
-func (m *idempotency) check(caller store.ID, idem *store.Idempotency, now time.Time) error {
+// check returns a replay or store.ErrIdempotencyMismatch when the caller used the
+// key within store.IdempotencyWindow, neither when the request may go ahead.
+func (m *idempotency) check(caller store.ID, idem *store.Idempotency, now time.Time) (*store.Replay, error) {
 	m.expire(now)
 	if idem == nil {
-		return nil
+		return nil, nil
 	}
 	e, ok := m.entries[idemKey{caller, idem.Key}]
 	switch {
 	case !ok:
-		return nil
+		return nil, nil
 	case e.hash != idem.Hash:
-		return store.ErrIdempotencyMismatch
+		return nil, store.ErrIdempotencyMismatch
 	}
-	return &store.ReplayError{Body: bytes.Clone(e.body)}
+	return &store.Replay{Body: bytes.Clone(e.body)}, nil
 }
 
 // remember keeps what a successful request answered. Only successes are remembered,

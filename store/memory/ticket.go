@@ -8,17 +8,17 @@ import (
 )
 
 // CreateTicket inserts a ticket with its first threads, written by the caller.
-func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticket, error) {
+func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticket, *store.Replay, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if err := s.idem.check(in.Caller.ID, in.Idem, now); err != nil {
-		return store.Ticket{}, err
+	if rep, err := s.idem.check(in.Caller.ID, in.Idem, now); rep != nil || err != nil {
+		return store.Ticket{}, rep, err
 	}
 	owner := in.Owner()
 	client, ok := s.people[owner]
 	if !ok {
-		return store.Ticket{}, fmt.Errorf("client %s: %w", owner, store.ErrNotFound)
+		return store.Ticket{}, nil, fmt.Errorf("client %s: %w", owner, store.ErrNotFound)
 	}
 
 	at := store.At(now)
@@ -44,7 +44,7 @@ func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticke
 
 	out := s.view(t, in.Caller)
 	s.idem.remember(in.Caller.ID, in.Idem, out, now)
-	return out, nil
+	return out, nil, nil
 }
 
 // appendThread adds a thread written by c at the end of t's conversation.
@@ -66,16 +66,16 @@ func (s *Store) Ticket(_ context.Context, c store.Caller, id store.ID) (store.Ti
 }
 
 // AddThread appends a reply; a client's reply reopens a closed ticket.
-func (s *Store) AddThread(_ context.Context, in store.NewThread) (store.Thread, error) {
+func (s *Store) AddThread(_ context.Context, in store.NewThread) (store.Thread, *store.Replay, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if err := s.idem.check(in.Caller.ID, in.Idem, now); err != nil {
-		return store.Thread{}, err
+	if rep, err := s.idem.check(in.Caller.ID, in.Idem, now); rep != nil || err != nil {
+		return store.Thread{}, rep, err
 	}
 	t, ok := s.visible(in.Caller, in.TicketID)
 	if !ok {
-		return store.Thread{}, fmt.Errorf("ticket %s: %w", in.TicketID, store.ErrNotFound)
+		return store.Thread{}, nil, fmt.Errorf("ticket %s: %w", in.TicketID, store.ErrNotFound)
 	}
 
 	at := store.At(now)
@@ -90,7 +90,7 @@ func (s *Store) AddThread(_ context.Context, in store.NewThread) (store.Thread, 
 	s.record(store.ThreadEvents(v, out, previous))
 
 	s.idem.remember(in.Caller.ID, in.Idem, out, now)
-	return out, nil
+	return out, nil, nil
 }
 
 // UpdateTicket applies a PUT.

@@ -15,11 +15,11 @@ import (
 //
 // Two round trips: the reads the ticket needs (the owner's name and a number, the
 // writer's name), then every insert with the COMMIT.
-func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticket, error) {
+func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticket, *store.Replay, error) {
 	owner := in.Owner()
 	var t store.Ticket
+	key := &claim{caller: in.Caller.ID, idem: in.Idem}
 	err := db.inPipeline(ctx, func(p *pipeTx) error {
-		key := &claim{caller: in.Caller.ID, idem: in.Idem}
 		writer := &writerName{c: in.Caller}
 		client := store.Person{ID: owner}
 		b := &pgx.Batch{}
@@ -101,8 +101,8 @@ func (db *DB) CreateTicket(ctx context.Context, in store.NewTicket) (store.Ticke
 		p.commitWith(b)
 		return nil
 	})
-	if err != nil {
-		return store.Ticket{}, err
+	if rep, err := key.result(err); rep != nil || err != nil {
+		return store.Ticket{}, rep, err
 	}
-	return t, nil
+	return t, nil, nil
 }

@@ -20,6 +20,20 @@ type claim struct {
 	caller  store.ID
 	idem    *store.Idempotency
 	claimed bool
+	replay  *store.Replay // set by settle when the create is answered from the row
+}
+
+// errReplay leaves the create's transaction (rolling it back, as it wrote nothing)
+// when settle found a replay; result turns it into the create's result.
+var errReplay = errors.New("idempotent replay")
+
+// result is what the create's transaction ended with: a replay is a result, not an
+// error.
+func (c *claim) result(err error) (*store.Replay, error) {
+	if errors.Is(err, errReplay) {
+		return c.replay, nil
+	}
+	return nil, err
 }
 
 func (c *claim) queue(b *pgx.Batch) {
@@ -40,7 +54,8 @@ func (c *claim) queue(b *pgx.Batch) {
 	})
 }
 
-// settle runs after the claim's batch: a key not claimed is a replay or a mismatch.
+// settle runs after the claim's batch: a key not claimed is a replay (errReplay) or a
+// mismatch.
 func (c *claim) settle(ctx context.Context, p *pipeTx) error {
 	if c.idem == nil || c.claimed {
 		return nil
@@ -61,7 +76,8 @@ func (c *claim) settle(ctx context.Context, p *pipeTx) error {
 	if hash != c.idem.Hash {
 		return store.ErrIdempotencyMismatch
 	}
-	return &store.ReplayError{Body: body}
+	c.replay = &store.Replay{Body: body}
+	return errReplay
 }
 
 // saveReply queues the storing of what the create answers, for the requests that

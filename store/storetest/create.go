@@ -29,13 +29,13 @@ func createTests() []test {
 			f := setup(t, s)
 			in := withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1")
 			first := f.createWith(in)
-			if _, err := s.CreateTicket(f.ctx, in); err == nil {
-				t.Fatal("CreateTicket replayed: got no error, want a replay")
+			if _, rep, err := s.CreateTicket(f.ctx, in); err != nil || rep == nil {
+				t.Fatalf("CreateTicket again: got replay %v, error %v, want a replay", rep, err)
 			}
-			if _, err := s.CreateTicket(f.ctx, withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
+			if _, _, err := s.CreateTicket(f.ctx, withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
 				t.Fatal("CreateTicket with a reused key: got no error, want a mismatch")
 			}
-			if _, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
+			if _, _, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
 				t.Fatal("CreateTicket for an unknown client: got no error, want ErrNotFound")
 			}
 			if next := f.create(f.acme, "next"); next.Number != first.Number+1 {
@@ -77,7 +77,7 @@ func createTests() []test {
 		{"UnknownClient", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			f.drain()
-			_, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi"))
+			_, _, err := s.CreateTicket(f.ctx, forClient(f.ann, missingID, "for nobody", "hi"))
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
 			}

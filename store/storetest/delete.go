@@ -92,7 +92,7 @@ func testDeleteWithThreads(t *testing.T, s store.Store) {
 	if p := f.list(f.ann, store.ListFilter{Words: []string{"zebra"}}); p.Total != 0 {
 		t.Errorf("search for a deleted thread's words: got %d tickets, want 0", p.Total)
 	}
-	_, err = s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: a.ID, NewThreadBody: store.NewThreadBody{Message: "hello?"}})
+	_, _, err = s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: a.ID, NewThreadBody: store.NewThreadBody{Message: "hello?"}})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AddThread(deleted): got error %v, want ErrNotFound", err)
 	}
