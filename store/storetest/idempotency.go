@@ -33,28 +33,7 @@ func idempotencyTests() []test {
 			checkTotal(t, f, 1)
 			f.noEvents()
 		}},
-		{"ThreadReplays", func(t *testing.T, s store.Store) {
-			f := setup(t, s)
-			tk := f.create(f.acme, "Question")
-			in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
-				Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
-			th, _, err := s.AddThread(f.ctx, in)
-			if err != nil {
-				t.Fatalf("AddThread: %v", err)
-			}
-			f.drain()
-			_, rep, err := s.AddThread(f.ctx, in)
-			checkReplay(t, "AddThread again", rep, err, th)
-			other := in
-			other.Idem = &store.Idempotency{Key: "k1", Hash: "h2"}
-			if _, _, err := s.AddThread(f.ctx, other); !errors.Is(err, store.ErrIdempotencyMismatch) {
-				t.Errorf("AddThread with a reused key: got error %v, want ErrIdempotencyMismatch", err)
-			}
-			if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
-				t.Errorf("threads: got %d, want 2", n)
-			}
-			f.noEvents()
-		}},
+		{"ThreadReplays", testThreadReplays},
 		{"OneKeySpaceForBothCreates", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			tk := f.createWith(withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1"))
@@ -81,49 +60,78 @@ func idempotencyTests() []test {
 			f.createWith(in)
 			checkTotal(t, f, 2)
 		}},
-		{"FailuresAreForgotten", func(t *testing.T, s store.Store) {
-			f := setup(t, s)
-			g := f.create(f.globex, "Globex's")
-			for _, id := range []store.ID{missingID, g.ID} {
-				_, _, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: id,
-					NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k1", Hash: "h1"}})
-				if !errors.Is(err, store.ErrNotFound) {
-					t.Errorf("AddThread(%s): got error %v, want ErrNotFound", id, err)
-				}
-			}
-			forNobody := withKey(forClient(f.ann, missingID, "for nobody", "hello"), "k3", "h3")
-			if _, _, err := s.CreateTicket(f.ctx, forNobody); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
-			}
-			f.createWith(withKey(forClient(f.ann, acmeID, "for acme", "hello"), "k3", "h3"))
-			tk := f.createWith(withKey(newTicket(f.acme, "After failures", "hello"), "k1", "h2"))
-			_, _, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
-				NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k2", Hash: "h1"}})
-			if err != nil {
-				t.Errorf("AddThread with a key whose first use failed: %v", err)
-			}
-		}},
-		{"CreateRace", func(t *testing.T, s store.Store) {
-			f := setup(t, s)
-			in := withKey(newTicket(f.acme, "Raced", "hello"), "k1", "h1")
-			results := race(10, func() (any, *store.Replay, error) { return s.CreateTicket(f.ctx, in) })
-			checkRace(t, results)
-			checkTotal(t, f, 1)
-			if evs := f.sequence(); len(evs) != 3 {
-				t.Errorf("events: got %d (%s), want 3", len(evs), eventTypes(evs))
-			}
-		}},
-		{"ThreadRace", func(t *testing.T, s store.Store) {
-			f := setup(t, s)
-			tk := f.create(f.acme, "Question")
-			in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
-				Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
-			results := race(10, func() (any, *store.Replay, error) { return s.AddThread(f.ctx, in) })
-			checkRace(t, results)
-			if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
-				t.Errorf("threads: got %d, want 2", n)
-			}
-		}},
+		{"FailuresAreForgotten", testIdemFailuresAreForgotten},
+		{"CreateRace", testCreateRace},
+		{"ThreadRace", testThreadRace},
+	}
+}
+
+func testThreadReplays(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	tk := f.create(f.acme, "Question")
+	in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
+		Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
+	th, _, err := s.AddThread(f.ctx, in)
+	if err != nil {
+		t.Fatalf("AddThread: %v", err)
+	}
+	f.drain()
+	_, rep, err := s.AddThread(f.ctx, in)
+	checkReplay(t, "AddThread again", rep, err, th)
+	other := in
+	other.Idem = &store.Idempotency{Key: "k1", Hash: "h2"}
+	if _, _, err := s.AddThread(f.ctx, other); !errors.Is(err, store.ErrIdempotencyMismatch) {
+		t.Errorf("AddThread with a reused key: got error %v, want ErrIdempotencyMismatch", err)
+	}
+	if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
+		t.Errorf("threads: got %d, want 2", n)
+	}
+	f.noEvents()
+}
+
+func testIdemFailuresAreForgotten(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	g := f.create(f.globex, "Globex's")
+	for _, id := range []store.ID{missingID, g.ID} {
+		_, _, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: id,
+			NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k1", Hash: "h1"}})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("AddThread(%s): got error %v, want ErrNotFound", id, err)
+		}
+	}
+	forNobody := withKey(forClient(f.ann, missingID, "for nobody", "hello"), "k3", "h3")
+	if _, _, err := s.CreateTicket(f.ctx, forNobody); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
+	}
+	f.createWith(withKey(forClient(f.ann, acmeID, "for acme", "hello"), "k3", "h3"))
+	tk := f.createWith(withKey(newTicket(f.acme, "After failures", "hello"), "k1", "h2"))
+	_, _, err := s.AddThread(f.ctx, store.NewThread{Caller: f.acme, TicketID: tk.ID,
+		NewThreadBody: store.NewThreadBody{Message: "x"}, Idem: &store.Idempotency{Key: "k2", Hash: "h1"}})
+	if err != nil {
+		t.Errorf("AddThread with a key whose first use failed: %v", err)
+	}
+}
+
+func testCreateRace(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	in := withKey(newTicket(f.acme, "Raced", "hello"), "k1", "h1")
+	results := race(10, func() (any, *store.Replay, error) { return s.CreateTicket(f.ctx, in) })
+	checkRace(t, results)
+	checkTotal(t, f, 1)
+	if evs := f.sequence(); len(evs) != 3 {
+		t.Errorf("events: got %d (%s), want 3", len(evs), eventTypes(evs))
+	}
+}
+
+func testThreadRace(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	tk := f.create(f.acme, "Question")
+	in := store.NewThread{Caller: f.acme, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "again"},
+		Idem: &store.Idempotency{Key: "k1", Hash: "h1"}}
+	results := race(10, func() (any, *store.Replay, error) { return s.AddThread(f.ctx, in) })
+	checkRace(t, results)
+	if n := len(f.ticket(f.acme, tk.ID).Threads); n != 2 {
+		t.Errorf("threads: got %d, want 2", n)
 	}
 }
 
