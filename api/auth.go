@@ -133,12 +133,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := BearerToken(r.Header.Get("Authorization"))
 		if !ok {
-			writeError(w, r, s.log, Errorf(CodeUnauthorized, "Missing bearer token"))
+			writeError(w, r, s.log, store.Errorf(store.CodeUnauthorized, "Missing bearer token"))
 			return
 		}
 		c, _, err := s.auth.Verify(token)
 		if err != nil {
-			writeError(w, r, s.log, Errorf(CodeUnauthorized, "Unauthorized: %v", err))
+			writeError(w, r, s.log, store.Errorf(store.CodeUnauthorized, "Unauthorized: %v", err))
 			return
 		}
 		if err := s.people.remember(r.Context(), c); err != nil {

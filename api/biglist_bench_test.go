@@ -96,7 +96,7 @@ func seedBig(b *testing.B, db *postgres.DB, c store.Caller) {
 			_, _ = rand.Read(raw)
 			in.Threads = append(in.Threads, store.NewThreadBody{Message: hex.EncodeToString(raw)})
 		}
-		if _, err := db.CreateTicket(context.Background(), in); err != nil {
+		if _, _, err := db.CreateTicket(context.Background(), in); err != nil {
 			b.Fatalf("seed: %v", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -26,7 +25,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, Errorf(CodePayloadTooLarge, "Request body must be at most %d bytes", MaxBodyBytes)
+		return nil, store.Errorf(store.CodePayloadTooLarge, "Request body must be at most %d bytes", MaxBodyBytes)
 	case err != nil:
 		return nil, badRequest("Could not read the request body")
 	}
@@ -138,45 +137,7 @@ func (o object) id(name string, required bool) (*store.ID, error) {
 
 // list reads an array field of at most max items; required means at least one.
 func (o object) list(name string, max int, required bool) ([]json.RawMessage, error) {
-	return list(o[name], name, max, required)
-}
-
-func list(raw json.RawMessage, name string, max int, required bool) ([]json.RawMessage, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, missing(name, required)
-	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, badRequest("%s must be an array", name)
-	}
-	if len(items) == 0 {
-		return nil, missing(name, required)
-	}
-	if len(items) > max {
-		return nil, badRequest("%s must have at most %d items", name, max)
-	}
-	return items, nil
-}
-
-// ids reads an array of ids.
-func ids(raw json.RawMessage, name string, max int, required bool) ([]store.ID, error) {
-	items, err := list(raw, name, max, required)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.ID, 0, len(items))
-	for i, item := range items {
-		var s string
-		if json.Unmarshal(item, &s) != nil {
-			return nil, badRequest("%s[%d] must be an id", name, i)
-		}
-		id, err := store.ParseID(s)
-		if err != nil {
-			return nil, badRequest("%s[%d] must be an id", name, i)
-		}
-		out = append(out, id)
-	}
-	return out, nil
+	return store.ParseList(o[name], name, max, required)
 }
 
 // asObject decodes one array item that must be an object.
@@ -188,11 +149,7 @@ func asObject(raw json.RawMessage, name string) (object, error) {
 	return o, nil
 }
 
-func fieldName(parent string, i int, child string) string {
-	return fmt.Sprintf("%s[%d].%s", parent, i, child)
-}
-
-// readIDs reads a body whose one field is a list of 1 to maxIDs ids (bulk delete,
+// readIDs reads a body whose one field is a list of 1 to store.MaxIDs ids (bulk delete,
 // seen).
 func readIDs(w http.ResponseWriter, r *http.Request, field string) ([]store.ID, error) {
 	body, err := readBody(w, r)
@@ -203,5 +160,5 @@ func readIDs(w http.ResponseWriter, r *http.Request, field string) ([]store.ID, 
 	if err != nil {
 		return nil, err
 	}
-	return ids(o[field], field, maxIDs, true)
+	return store.ParseIDList(o[field], field, store.MaxIDs, true)
 }

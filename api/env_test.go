@@ -144,9 +144,9 @@ func (r response) decode(t testing.TB, v any) {
 }
 
 // apiError decodes the contract's error shape.
-func (r response) apiError(t testing.TB) api.Error {
+func (r response) apiError(t testing.TB) store.Error {
 	t.Helper()
-	var e api.Error
+	var e store.Error
 	r.decode(t, &e)
 	return e
 }
@@ -202,7 +202,7 @@ func wantStatus(t testing.TB, r response, status int, message string) {
 		return
 	}
 	e := r.apiError(t)
-	if e.Code == "" || e.Code.Status() != status {
+	if e.Code == "" || api.HTTPStatus(e.Code) != status {
 		t.Fatalf("code: got %q for status %d (body %s)", e.Code, status, r.body)
 	}
 	if message != "" && e.Message != message {

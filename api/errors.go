@@ -2,80 +2,49 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
+
+	"github.com/supportd/supportd/store"
 )
 
-// Code is an error code of the contract; each maps to one HTTP status.
-type Code string
-
-const (
-	CodeBadRequest         Code = "BadRequest"
-	CodeUnauthorized       Code = "Unauthorized"
-	CodeForbidden          Code = "Forbidden"
-	CodeNotFound           Code = "NotFound"
-	CodeMethodNotAllowed   Code = "MethodNotAllowed"
-	CodeConflict           Code = "Conflict"
-	CodeGone               Code = "Gone"
-	CodePayloadTooLarge    Code = "PayloadTooLarge"
-	CodeTooManyRequests    Code = "TooManyRequests"
-	CodeInternal           Code = "InternalError"
-	CodeBadGateway         Code = "BadGateway"
-	CodeServiceUnavailable Code = "ServiceUnavailable"
-)
-
-// Status is the HTTP status of the code.
-func (c Code) Status() int {
+// httpStatus is the HTTP status of a code: the one code→status table.
+func httpStatus(c store.Code) int {
 	switch c {
-	case CodeBadRequest:
+	case store.CodeBadRequest:
 		return http.StatusBadRequest
-	case CodeUnauthorized:
+	case store.CodeUnauthorized:
 		return http.StatusUnauthorized
-	case CodeForbidden:
+	case store.CodeForbidden:
 		return http.StatusForbidden
-	case CodeNotFound:
+	case store.CodeNotFound:
 		return http.StatusNotFound
-	case CodeMethodNotAllowed:
+	case store.CodeMethodNotAllowed:
 		return http.StatusMethodNotAllowed
-	case CodeConflict:
+	case store.CodeConflict:
 		return http.StatusConflict
-	case CodeGone:
+	case store.CodeGone:
 		return http.StatusGone
-	case CodePayloadTooLarge:
+	case store.CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case CodeTooManyRequests:
+	case store.CodeTooManyRequests:
 		return http.StatusTooManyRequests
-	case CodeBadGateway:
+	case store.CodeBadGateway:
 		return http.StatusBadGateway
-	case CodeServiceUnavailable:
+	case store.CodeServiceUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
-// Error is the one error shape of the wire: {code, message}. Handlers return it (or
-// wrap it); anything else becomes InternalError with a generic message and a log line.
-type Error struct {
-	Code    Code   `json:"code"`
-	Message string `json:"message"`
-	// Extra fields some answers carry beside code and message (the list's counts).
-	Counts any `json:"counts,omitempty"`
+func badRequest(format string, args ...any) *store.Error {
+	return store.Errorf(store.CodeBadRequest, format, args...)
 }
 
-func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
-
-// Errorf makes an *Error with a formatted message.
-func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-func badRequest(format string, args ...any) *Error { return Errorf(CodeBadRequest, format, args...) }
-
-// AsError finds the *Error in err's chain, or makes the generic internal one.
-func AsError(err error) (*Error, bool) {
-	var e *Error
+// asError finds the *store.Error in err's chain, or makes the generic internal one.
+func asError(err error) (*store.Error, bool) {
+	var e *store.Error
 	if errors.As(err, &e) {
 		return e, true
 	}
-	return &Error{Code: CodeInternal, Message: "Internal server error"}, false
+	return &store.Error{Code: store.CodeInternal, Message: "Internal server error"}, false
 }

@@ -13,8 +13,8 @@ func checkBadRequest(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	e, ok := AsError(err)
-	if !ok || e.Code != CodeBadRequest || e.Message == "" {
+	e, ok := asError(err)
+	if !ok || e.Code != store.CodeBadRequest || e.Message == "" {
 		t.Fatalf("got %v, want a BadRequest", err)
 	}
 }
@@ -33,9 +33,13 @@ func FuzzDecodeInsert(f *testing.F) {
 		if err != nil {
 			return
 		}
-		in, err := parseInsert(o, len(body)%2 == 0)
+		c := store.Caller{Role: store.RoleClient}
+		if len(body)%2 == 0 {
+			c.Role = store.RoleSuperAdmin
+		}
+		in, err := parseInsert(o, c)
 		checkBadRequest(t, err)
-		if err == nil && (in.ticket.Title == "" || len(in.ticket.Threads) == 0 || len(in.ticket.Threads) > maxThreads) {
+		if err == nil && (in.Title == "" || len(in.Threads) == 0 || len(in.Threads) > maxThreads) {
 			t.Fatalf("accepted an invalid insert: %+v", in)
 		}
 	})
@@ -69,7 +73,7 @@ func FuzzDecodeIDs(f *testing.F) {
 		if err != nil {
 			return
 		}
-		list, err := ids(o["ids"], "ids", maxIDs, true)
+		list, err := store.ParseIDList(o["ids"], "ids", store.MaxIDs, true)
 		checkBadRequest(t, err)
 		for _, id := range list {
 			if _, err := store.ParseID(string(id)); err != nil {

@@ -29,7 +29,7 @@ type githubAnswer struct {
 // auth: the signature (X-Hub-Signature-256 with GITHUB_WEBHOOK_SECRET) is the check.
 func (s *Server) githubWebhook(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.GitHubWebhookSecret == "" {
-		return Errorf(CodeServiceUnavailable, "GitHub webhook is not configured")
+		return store.Errorf(store.CodeServiceUnavailable, "GitHub webhook is not configured")
 	}
 	payload, err := s.verifyGitHub(w, r)
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Server) verifyGitHub(w http.ResponseWriter, r *http.Request) ([]byte, e
 	}
 	sig := r.Header.Get(github.SHA256SignatureHeader)
 	if sig == "" {
-		return nil, Errorf(CodeUnauthorized, "%s is required", github.SHA256SignatureHeader)
+		return nil, store.Errorf(store.CodeUnauthorized, "%s is required", github.SHA256SignatureHeader)
 	}
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -106,7 +106,7 @@ func (s *Server) verifyGitHub(w http.ResponseWriter, r *http.Request) ([]byte, e
 	}
 	payload, err := github.ValidatePayloadFromBody(ct, bytes.NewReader(body), sig, []byte(s.cfg.GitHubWebhookSecret))
 	if err != nil {
-		return nil, Errorf(CodeUnauthorized, "Invalid %s", github.SHA256SignatureHeader)
+		return nil, store.Errorf(store.CodeUnauthorized, "Invalid %s", github.SHA256SignatureHeader)
 	}
 	return payload, nil
 }
@@ -119,7 +119,7 @@ func (s *Service) issueChanged(ctx context.Context, id store.ID, number int, ver
 		return err
 	}
 	msg := fmt.Sprintf("GitHub issue #%d was %s", number, verb)
-	if _, err := s.Reply(ctx, store.NewThread{Caller: githubPerson(), TicketID: id, NewThreadBody: store.NewThreadBody{Message: msg}}); err != nil {
+	if _, _, err := s.Reply(ctx, store.NewThread{Caller: githubPerson(), TicketID: id, NewThreadBody: store.NewThreadBody{Message: msg}}); err != nil {
 		return err
 	}
 	if _, err := s.store.UpdateTicket(ctx, githubPerson(), id, store.TicketUpdate{Status: &status}); err != nil {

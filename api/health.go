@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"net/http"
 	"time"
+
+	"github.com/supportd/supportd/store"
 )
 
 // readyTimeout bounds /readyz so that a hung engine answers 503, not a hung probe.
@@ -32,7 +34,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		s.log.WarnContext(r.Context(), "not ready", "err", err)
-		writeError(w, r, s.log, Errorf(CodeServiceUnavailable, "Not ready: %v", err))
+		writeError(w, r, s.log, store.Errorf(store.CodeServiceUnavailable, "Not ready: %v", err))
 		return
 	}
 	if s.degraded != nil {

@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/http"
 
 	"github.com/supportd/supportd/store"
@@ -47,13 +46,8 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// replayed answers a repeated idempotent request with the original 201 and body.
-func replayed(w http.ResponseWriter, err error) bool {
-	var rep *store.ReplayError
-	if !errors.As(err, &rep) {
-		return false
-	}
+// writeReplay answers a repeated idempotent request with the original 201 and body.
+func writeReplay(w http.ResponseWriter, rep *store.Replay) {
 	w.Header().Set("Idempotent-Replayed", "true")
 	writeRaw(w, http.StatusCreated, append(append([]byte(`{"data":`), rep.Body...), '}'))
-	return true
 }

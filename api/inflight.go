@@ -57,7 +57,7 @@ func (l *inflight) release(id store.ID) {
 
 // refuse is the 429 of a caller over its cap (what names the requests, plural); it
 // sets Retry-After on w.
-func (l *inflight) refuse(w http.ResponseWriter, what string) *Error {
+func (l *inflight) refuse(w http.ResponseWriter, what string) *store.Error {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(inflightRetryAfter.Seconds()))))
-	return Errorf(CodeTooManyRequests, "Too many %s in progress: at most %d at once, retry later", what, l.max)
+	return store.Errorf(store.CodeTooManyRequests, "Too many %s in progress: at most %d at once, retry later", what, l.max)
 }

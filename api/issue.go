@@ -38,8 +38,8 @@ type IssueCreator interface {
 	CreateIssue(ctx context.Context, in NewIssue) (GitHubIssue, error)
 }
 
-func notConfigured() *Error {
-	return Errorf(CodeServiceUnavailable, "GitHub issue creation is not configured")
+func notConfigured() *store.Error {
+	return store.Errorf(store.CodeServiceUnavailable, "GitHub issue creation is not configured")
 }
 
 // issueFor renders the contract's issue for a ticket.
@@ -74,12 +74,11 @@ func quote(s string) string {
 }
 
 // CreateGitHubIssue makes the ticket's one GitHub issue and links it. The order of
-// checks is the contract's: 404, then 403 for clients, then 400 when an issue exists,
-// then 503 when GitHub is not configured.
+// checks is the contract's: 404 (ticketRoute's, for the 403), then 403 for clients,
+// then 400 when an issue exists, then 503 when GitHub is not configured.
 func (s *Service) CreateGitHubIssue(ctx context.Context, c store.Caller, id store.ID) (GitHubIssue, store.Ticket, error) {
 	if !c.IsSuperAdmin() {
-		return GitHubIssue{}, store.Ticket{}, s.firstVisible(ctx, c, id,
-			Errorf(CodeForbidden, "You are not authorized to create a GitHub issue"))
+		return GitHubIssue{}, store.Ticket{}, store.Errorf(store.CodeForbidden, "You are not authorized to create a GitHub issue")
 	}
 	var issue GitHubIssue
 	t, err := s.store.LinkIssue(ctx, c, id, func(ctx context.Context, t store.Ticket) (string, error) {
@@ -95,7 +94,7 @@ func (s *Service) CreateGitHubIssue(ctx context.Context, c store.Caller, id stor
 		return issue.HTMLURL, nil
 	})
 	if err != nil {
-		var apiErr *Error
+		var apiErr *store.Error
 		if !errors.As(err, &apiErr) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIssueExists) &&
 			!errors.Is(err, store.ErrUnavailable) {
 			return GitHubIssue{}, store.Ticket{}, &githubError{err: err}
@@ -117,16 +116,12 @@ type issueResponse struct {
 	IssueURL    string      `json:"issueUrl"`
 }
 
-func (s *Server) createGitHubIssue(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) createGitHubIssue(w http.ResponseWriter, r *http.Request, id store.ID) error {
 	issue, t, err := s.svc.CreateGitHubIssue(r.Context(), caller(r), id)
 	var ghErr *githubError
 	if errors.As(err, &ghErr) {
 		s.log.WarnContext(r.Context(), "github issue creation failed", "ticket", id, "err", ghErr.err)
-		return Errorf(CodeBadGateway, "GitHub failed to create the issue")
+		return store.Errorf(store.CodeBadGateway, "GitHub failed to create the issue")
 	}
 	if err != nil {
 		return err

@@ -115,9 +115,9 @@ func (s *Server) allowMore(w http.ResponseWriter, id store.ID, extra int) error 
 	return nil
 }
 
-func tooManyRequests(w http.ResponseWriter, wait time.Duration) *Error {
+func tooManyRequests(w http.ResponseWriter, wait time.Duration) *store.Error {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	return Errorf(CodeTooManyRequests, "Too many requests, retry later")
+	return store.Errorf(store.CodeTooManyRequests, "Too many requests, retry later")
 }
 
 // rateLimit answers 429 with Retry-After once a caller exceeds its bucket.

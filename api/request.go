@@ -18,7 +18,6 @@ const (
 	maxMessageLen  = 10_000
 	maxThreads     = 100
 	maxAttachments = 20
-	maxIDs         = 1000
 	maxIssueURLLen = 2048
 	maxLimit       = 100
 	defaultLimit   = 10
@@ -30,16 +29,10 @@ const (
 	maxIdempotencyKey = 255
 )
 
-// insertRequest is POST /support-tickets/insert before the caller's role is applied.
-type insertRequest struct {
-	ticket store.NewTicket
-	client *store.ID // named by a super admin; ignored for clients
-}
-
-// parseInsert reads an insert; the client field is read for super admins only (a
-// client's ticket is always its own, whatever it sends).
-func parseInsert(o object, superAdmin bool) (insertRequest, error) {
-	var in insertRequest
+// parseInsert reads an insert by c; the client field is read for super admins only
+// (a client's ticket is always its own, whatever it sends: store.NewTicket.Owner).
+func parseInsert(o object, c store.Caller) (store.NewTicket, error) {
+	in := store.NewTicket{Caller: c}
 	title, err := o.text("title", maxTitleLen, true)
 	if err != nil {
 		return in, err
@@ -73,12 +66,14 @@ func parseInsert(o object, superAdmin bool) (insertRequest, error) {
 	if err != nil {
 		return in, err
 	}
-	if superAdmin {
-		if in.client, err = o.id("client", true); err != nil {
+	if c.IsSuperAdmin() {
+		client, err := o.id("client", true)
+		if err != nil {
 			return in, err
 		}
+		in.Client = *client
 	}
-	in.ticket = store.NewTicket{Title: *title, Category: *category, Threads: threads, Subject: subject, API: api}
+	in.Title, in.Category, in.Threads, in.Subject, in.API = *title, *category, threads, subject, api
 	return in, nil
 }
 
@@ -88,7 +83,7 @@ func parseThreadBody(o object, prefix string) (store.NewThreadBody, error) {
 	if err != nil {
 		return store.NewThreadBody{}, renamed(err, prefix)
 	}
-	att, err := ids(o["attachments"], prefix+"attachments", maxAttachments, false)
+	att, err := store.ParseIDList(o["attachments"], prefix+"attachments", maxAttachments, false)
 	if err != nil {
 		return store.NewThreadBody{}, err
 	}
@@ -100,8 +95,8 @@ func parseThreadBody(o object, prefix string) (store.NewThreadBody, error) {
 
 // renamed prefixes the field name of a validation message (threads[2].message …).
 func renamed(err error, prefix string) error {
-	if e, ok := AsError(err); ok && prefix != "" {
-		return &Error{Code: e.Code, Message: prefix + e.Message}
+	if e, ok := asError(err); ok && prefix != "" {
+		return &store.Error{Code: e.Code, Message: prefix + e.Message}
 	}
 	return err
 }

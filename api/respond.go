@@ -24,13 +24,13 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// writeError writes err in the contract's shape; errors that are not *Error are
+// writeError writes err in the contract's shape; errors that are not *store.Error are
 // logged (with the request's attributes) and hidden behind InternalError.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if errors.Is(err, store.ErrUnavailable) {
 		log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	e, ok := AsError(mapStoreErr(err))
+	e, ok := asError(mapStoreErr(err))
 	if !ok && r.Context().Err() != nil {
 		// The client hung up and the work failed for it (a canceled query): there is
 		// no one to answer, and observe logs and counts the request as 499.
@@ -39,10 +39,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !ok {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if e.Code == CodeServiceUnavailable {
+	if e.Code == store.CodeServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterUnavailable)
 	}
-	writeJSON(w, e.Code.Status(), e)
+	writeJSON(w, httpStatus(e.Code), e)
 }
 
 // completed is the answer of writes that return no entity; Deleted is set by bulk.

@@ -8,6 +8,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/supportd/supportd/store"
 )
 
 // Handler is the router: every route of the service in one place.
@@ -16,13 +18,13 @@ func (s *Server) Handler() http.Handler {
 	allow := allowTable{}
 	r.Use(noSniff, requestID, s.observe, s.recoverPanics)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, s.log, Errorf(CodeNotFound, "Not found"))
+		writeError(w, r, s.log, store.Errorf(store.CodeNotFound, "Not found"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		if a, ok := allow.lookup(r); ok {
 			w.Header().Set("Allow", a)
 		}
-		writeError(w, r, s.log, Errorf(CodeMethodNotAllowed, "Method not allowed"))
+		writeError(w, r, s.log, store.Errorf(store.CodeMethodNotAllowed, "Method not allowed"))
 	})
 
 	s.readOnly(r, allow, "/healthz", s.healthz)
@@ -60,14 +62,16 @@ func (s *Server) Handler() http.Handler {
 // restRoutes is every authenticated route: path, then method.
 func (s *Server) restRoutes() map[string]map[string]handlerFunc {
 	return map[string]map[string]handlerFunc{
-		"/support-tickets":                   {"GET": s.listTickets},
-		"/support-tickets/insert":            {"POST": s.insertTicket},
-		"/support-tickets/bulk":              {"POST": s.bulkDelete},
-		"/support-tickets/threads/seen":      {"PUT": s.markSeen},
-		"/support-tickets/{id}":              {"GET": s.getTicket, "PUT": s.updateTicket, "DELETE": s.deleteTicket},
-		"/support-tickets/{id}/thread":       {"POST": s.addThread},
-		"/support-tickets/{id}/threads":      {"GET": s.listThreads},
-		"/support-tickets/{id}/github-issue": {"POST": s.createGitHubIssue},
+		"/support-tickets":              {"GET": s.listTickets},
+		"/support-tickets/insert":       {"POST": s.insertTicket},
+		"/support-tickets/bulk":         {"POST": s.bulkDelete},
+		"/support-tickets/threads/seen": {"PUT": s.markSeen},
+		"/support-tickets/{id}": {
+			"GET": s.ticketRoute(s.getTicket), "PUT": s.ticketRoute(s.updateTicket), "DELETE": s.ticketRoute(s.deleteTicket),
+		},
+		"/support-tickets/{id}/thread":       {"POST": s.ticketRoute(s.addThread)},
+		"/support-tickets/{id}/threads":      {"GET": s.ticketRoute(s.listThreads)},
+		"/support-tickets/{id}/github-issue": {"POST": s.ticketRoute(s.createGitHubIssue)},
 		"/webhooks":                          {"GET": s.listWebhooks, "POST": s.createWebhook},
 		"/webhooks/{id}":                     {"DELETE": s.deleteWebhook},
 		"/webhooks/{id}/deliveries":          {"GET": s.webhookDeliveries},
@@ -111,7 +115,7 @@ func (s *Server) readOnly(r chi.Router, allow allowTable, pattern string, h http
 func (s *Server) notAllowed(allowed string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allowed)
-		writeError(w, r, s.log, Errorf(CodeMethodNotAllowed, "Method %s is not allowed here", r.Method))
+		writeError(w, r, s.log, store.Errorf(store.CodeMethodNotAllowed, "Method %s is not allowed here", r.Method))
 	}
 }
 

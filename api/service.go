@@ -24,7 +24,7 @@ func NewService(st store.Store, github IssueCreator, notify func(context.Context
 }
 
 // notFound is the one answer for a ticket that does not exist or is not the caller's.
-func notFound() *Error { return Errorf(CodeNotFound, "Support ticket not found") }
+func notFound() *store.Error { return store.Errorf(store.CodeNotFound, "Support ticket not found") }
 
 // retryAfterUnavailable is the Retry-After of a 503, in seconds: long enough for a
 // broken connection to be replaced or a brief database stall to pass, short enough
@@ -43,24 +43,9 @@ func mapStoreErr(err error) error {
 	case errors.Is(err, store.ErrIssueExists):
 		return badRequest("Issue already created")
 	case errors.Is(err, store.ErrIdempotencyMismatch):
-		return Errorf(CodeConflict, "Idempotency-Key was already used with another request")
+		return store.Errorf(store.CodeConflict, "Idempotency-Key was already used with another request")
 	case errors.Is(err, store.ErrUnavailable):
-		return Errorf(CodeServiceUnavailable, "The database is not answering; retry shortly")
-	}
-	return err
-}
-
-// visible answers 404 unless c may see ticket id; it runs before 403 and 400 answers,
-// which the contract's order of checks puts after 404.
-func (s *Service) visible(ctx context.Context, c store.Caller, id store.ID) error {
-	_, err := s.store.TicketClient(ctx, c, id)
-	return mapStoreErr(err)
-}
-
-// firstVisible returns the 404 when the ticket is not visible, else err.
-func (s *Service) firstVisible(ctx context.Context, c store.Caller, id store.ID, err error) error {
-	if verr := s.visible(ctx, c, id); verr != nil {
-		return verr
+		return store.Errorf(store.CodeServiceUnavailable, "The database is not answering; retry shortly")
 	}
 	return err
 }
@@ -86,51 +71,42 @@ func (s *Service) knownPerson(ctx context.Context, id store.ID, want store.Role,
 	return nil
 }
 
-// CreateTicket inserts a ticket for c: a client's own, or a super admin's for the
+// CreateTicket inserts a ticket: a client's own, or a super admin's for the known
 // client it names.
-func (s *Service) CreateTicket(ctx context.Context, c store.Caller, in insertRequest, idem *store.Idempotency) (store.Ticket, error) {
-	nt := in.ticket
-	nt.Caller, nt.Client, nt.Idem = c, c.ID, idem
-	if c.IsSuperAdmin() {
-		if err := s.knownPerson(ctx, *in.client, store.RoleClient, "client"); err != nil {
-			return store.Ticket{}, err
+//
+// A replay (of an earlier create with the same Idempotency-Key) is notified too: the
+// write it repeats committed earlier, and its answer carries an id past that write's
+// events.
+func (s *Service) CreateTicket(ctx context.Context, nt store.NewTicket) (store.Ticket, *store.Replay, error) {
+	if nt.Caller.IsSuperAdmin() {
+		if err := s.knownPerson(ctx, nt.Client, store.RoleClient, "client"); err != nil {
+			return store.Ticket{}, nil, err
 		}
-		nt.Client = *in.client
 	}
-	t, err := s.store.CreateTicket(ctx, nt)
+	t, rep, err := s.store.CreateTicket(ctx, nt)
 	if err != nil {
-		s.notifyReplay(ctx, err)
-		return store.Ticket{}, mapStoreErr(err)
+		return store.Ticket{}, nil, mapStoreErr(err)
 	}
 	s.notify(ctx)
-	return t, nil
+	return t, rep, nil
 }
 
-// Reply adds a thread to a ticket.
-func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, error) {
-	th, err := s.store.AddThread(ctx, in)
+// Reply adds a thread to a ticket; a replay is notified as CreateTicket's is.
+func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, *store.Replay, error) {
+	th, rep, err := s.store.AddThread(ctx, in)
 	if err != nil {
-		s.notifyReplay(ctx, err)
-		return store.Thread{}, mapStoreErr(err)
+		return store.Thread{}, nil, mapStoreErr(err)
 	}
 	s.notify(ctx)
-	return th, nil
+	return th, rep, nil
 }
 
-// Update applies a PUT; the role and body checks come after the 404 check.
-func (s *Service) Update(ctx context.Context, c store.Caller, id store.ID, o object, bodyErr error) error {
-	if bodyErr == nil && !c.IsSuperAdmin() && (o.given("assignee") || o.given("issueUrl")) {
-		bodyErr = Errorf(CodeForbidden, "Only support agents may set assignee or issueUrl")
-	}
-	var u store.TicketUpdate
-	if bodyErr == nil {
-		u, bodyErr = parseUpdate(o)
-	}
-	if bodyErr == nil && u.Assignee.Value != nil {
-		bodyErr = s.knownPerson(ctx, *u.Assignee.Value, store.RoleSuperAdmin, "assignee")
-	}
-	if bodyErr != nil {
-		return s.firstVisible(ctx, c, id, bodyErr)
+// Update applies a validated PUT; an assignee must be a known super admin.
+func (s *Service) Update(ctx context.Context, c store.Caller, id store.ID, u store.TicketUpdate) error {
+	if u.Assignee.Value != nil {
+		if err := s.knownPerson(ctx, *u.Assignee.Value, store.RoleSuperAdmin, "assignee"); err != nil {
+			return err
+		}
 	}
 	if _, err := s.store.UpdateTicket(ctx, c, id, u); err != nil {
 		return mapStoreErr(err)
@@ -147,15 +123,6 @@ func (s *Service) Delete(ctx context.Context, c store.Caller, ids []store.ID) (i
 	}
 	s.notify(ctx) // even for none: the answer carries the newest id
 	return n, nil
-}
-
-// notifyReplay notifies for an idempotent replay: the write it repeats committed
-// earlier, and its answer carries an id past that write's events too.
-func (s *Service) notifyReplay(ctx context.Context, err error) {
-	var rep *store.ReplayError
-	if errors.As(err, &rep) {
-		s.notify(ctx)
-	}
 }
 
 // TicketClient returns the client of a ticket c may see, or store.ErrNotFound: the

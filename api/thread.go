@@ -6,30 +6,26 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-func (s *Server) addThread(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	c := caller(r)
+func (s *Server) addThread(w http.ResponseWriter, r *http.Request, id store.ID) error {
 	idem, body, err := s.readIdempotent(w, r)
 	if err != nil {
-		return s.svc.firstVisible(r.Context(), c, id, err)
+		return err
 	}
 	o, err := parseObject(body)
-	var tb store.NewThreadBody
-	if err == nil {
-		tb, err = parseThreadBody(o, "")
-	}
-	if err != nil {
-		return s.svc.firstVisible(r.Context(), c, id, err)
-	}
-	th, err := s.svc.Reply(r.Context(), store.NewThread{Caller: c, TicketID: id, NewThreadBody: tb, Idem: idem})
-	if replayed(w, err) {
-		return nil
-	}
 	if err != nil {
 		return err
+	}
+	tb, err := parseThreadBody(o, "")
+	if err != nil {
+		return err
+	}
+	th, rep, err := s.svc.Reply(r.Context(), store.NewThread{Caller: caller(r), TicketID: id, NewThreadBody: tb, Idem: idem})
+	if err != nil {
+		return err
+	}
+	if rep != nil {
+		writeReplay(w, rep)
+		return nil
 	}
 	writeJSON(w, http.StatusCreated, dataResponse{Data: th})
 	return nil

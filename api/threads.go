@@ -18,16 +18,11 @@ type threadPageResponse struct {
 }
 
 // listThreads pages a ticket's conversation backwards from before (or its end).
-// The 404 comes before any 400, as on every ticket route.
-func (s *Server) listThreads(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, id store.ID) error {
 	c := caller(r)
 	before, limit, err := parseThreadPage(r.URL.Query())
 	if err != nil {
-		return s.svc.firstVisible(r.Context(), c, id, err)
+		return err
 	}
 	release, ok := s.reads.acquire(c.ID)
 	if !ok {

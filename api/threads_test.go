@@ -17,7 +17,7 @@ import (
 func (e *env) addThreads(t testing.TB, u user, id store.ID, n int) {
 	t.Helper()
 	for i := 1; i < n; i++ {
-		_, err := e.st.AddThread(context.Background(), store.NewThread{Caller: u.Caller, TicketID: id,
+		_, _, err := e.st.AddThread(context.Background(), store.NewThread{Caller: u.Caller, TicketID: id,
 			NewThreadBody: store.NewThreadBody{Message: fmt.Sprintf("m%d", i)}})
 		if err != nil {
 			t.Fatalf("AddThread: %v", err)

@@ -68,10 +68,8 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(page.Tickets) == 0 {
-		e := Errorf(CodeNotFound, "No support tickets found")
-		if page.Counts != nil {
-			e.Counts = page.Counts
-		}
+		e := store.Errorf(store.CodeNotFound, "No support tickets found")
+		e.Counts = page.Counts
 		return e
 	}
 	pages := (page.Total + int64(f.Limit) - 1) / int64(f.Limit)
@@ -84,11 +82,7 @@ type dataResponse struct {
 	Data any `json:"data"`
 }
 
-func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) getTicket(w http.ResponseWriter, r *http.Request, id store.ID) error {
 	if err := s.setLastEventID(w, r); err != nil {
 		return err
 	}
@@ -109,44 +103,48 @@ func (s *Server) insertTicket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := caller(r)
-	in, err := parseInsert(o, c.IsSuperAdmin())
+	nt, err := parseInsert(o, caller(r))
 	if err != nil {
 		return err
 	}
-	t, err := s.svc.CreateTicket(r.Context(), c, in, idem)
-	if replayed(w, err) {
+	nt.Idem = idem
+	t, rep, err := s.svc.CreateTicket(r.Context(), nt)
+	if err != nil {
+		return err
+	}
+	if rep != nil {
+		writeReplay(w, rep)
 		return nil
-	}
-	if err != nil {
-		return err
 	}
 	writeJSON(w, http.StatusCreated, dataResponse{Data: t})
 	return nil
 }
 
-func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request, id store.ID) error {
 	body, err := readBody(w, r)
 	if err != nil {
 		return err
 	}
-	o, bodyErr := parseObject(body)
-	if err := s.svc.Update(r.Context(), caller(r), id, o, bodyErr); err != nil {
+	o, err := parseObject(body)
+	if err != nil {
+		return err
+	}
+	c := caller(r)
+	if !c.IsSuperAdmin() && (o.given("assignee") || o.given("issueUrl")) {
+		return store.Errorf(store.CodeForbidden, "Only support agents may set assignee or issueUrl")
+	}
+	u, err := parseUpdate(o)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.Update(r.Context(), c, id, u); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, done())
 	return nil
 }
 
-func (s *Server) deleteTicket(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) deleteTicket(w http.ResponseWriter, r *http.Request, id store.ID) error {
 	n, err := s.svc.Delete(r.Context(), caller(r), []store.ID{id})
 	if err != nil {
 		return err

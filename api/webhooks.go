@@ -34,7 +34,7 @@ var webhookTypes = []store.EventType{store.EventTicketCreated, store.EventTicket
 // webhooks is the store's integrations part; both stores have one.
 func (s *Server) webhooks() (store.Webhooks, error) {
 	if s.hooks == nil {
-		return nil, Errorf(CodeServiceUnavailable, "Webhooks are not available with this store")
+		return nil, store.Errorf(store.CodeServiceUnavailable, "Webhooks are not available with this store")
 	}
 	return s.hooks, nil
 }
@@ -43,12 +43,12 @@ func (s *Server) webhooks() (store.Webhooks, error) {
 // to see, so there is nothing to hide behind a 404.
 func agentOnly(r *http.Request) error {
 	if !caller(r).IsSuperAdmin() {
-		return Errorf(CodeForbidden, "Only support agents may manage webhooks")
+		return store.Errorf(store.CodeForbidden, "Only support agents may manage webhooks")
 	}
 	return nil
 }
 
-func webhookNotFound() *Error { return Errorf(CodeNotFound, "Webhook not found") }
+func webhookNotFound() *store.Error { return store.Errorf(store.CodeNotFound, "Webhook not found") }
 
 func webhookID(r *http.Request) (store.ID, error) {
 	id, err := pathID(r)
@@ -282,7 +282,7 @@ func (s *Server) checkKept(r *http.Request, wh store.Webhooks, after int64) erro
 		return err
 	}
 	if after+1 < oldest {
-		return Errorf(CodeGone, "Events after %d are no longer kept: the oldest kept is %d", after, oldest)
+		return store.Errorf(store.CodeGone, "Events after %d are no longer kept: the oldest kept is %d", after, oldest)
 	}
 	return nil
 }

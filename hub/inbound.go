@@ -23,8 +23,6 @@ const (
 	inboundStrikes = 20
 	// typingEvery is how often one socket's typing for one ticket is relayed.
 	typingEvery = 2 * time.Second
-	// maxSeenIDs matches the REST call's limit.
-	maxSeenIDs = 1000
 	// callTimeout bounds the service calls a message makes.
 	callTimeout = 5 * time.Second
 	// maxOwnerCache bounds the per-socket cache of ticket owners for typing.
@@ -40,9 +38,9 @@ type Budget interface {
 }
 
 type inbound struct {
-	Type      string            `json:"type"`
-	ThreadIDs []json.RawMessage `json:"threadIds"`
-	TicketID  string            `json:"ticketId"`
+	Type      string          `json:"type"`
+	ThreadIDs json.RawMessage `json:"threadIds"`
+	TicketID  string          `json:"ticketId"`
 }
 
 // readLoop reads client messages until the socket fails or closes. Only this
@@ -63,11 +61,11 @@ func (s *socket) readLoop(ctx context.Context) {
 				s.kill(websocket.StatusPolicyViolation, "too many messages")
 				return
 			}
-			s.send([][]byte{errorFrame("TooManyRequests", "At most 20 messages a second")})
+			s.send([][]byte{errorFrame(store.CodeTooManyRequests, "At most 20 messages a second")})
 			continue
 		}
 		if typ != websocket.MessageText {
-			s.send([][]byte{errorFrame("BadRequest", "Messages must be JSON text")})
+			s.send([][]byte{errorFrame(store.CodeBadRequest, "Messages must be JSON text")})
 			continue
 		}
 		// RFC 6455 section 8.1: a text frame that is not UTF-8 fails the connection.
@@ -77,7 +75,7 @@ func (s *socket) readLoop(ctx context.Context) {
 		}
 		var m inbound
 		if err := json.Unmarshal(data, &m); err != nil {
-			s.send([][]byte{errorFrame("BadRequest", "Malformed JSON")})
+			s.send([][]byte{errorFrame(store.CodeBadRequest, "Malformed JSON")})
 			continue
 		}
 		switch m.Type {
@@ -88,7 +86,7 @@ func (s *socket) readLoop(ctx context.Context) {
 		case "typing":
 			s.typing(ctx, m.TicketID, lastTyping, owners)
 		default:
-			s.send([][]byte{errorFrame("BadRequest", "type must be one of ping, seen, typing")})
+			s.send([][]byte{errorFrame(store.CodeBadRequest, "type must be one of ping, seen, typing")})
 		}
 	}
 }
@@ -102,48 +100,35 @@ func (s *socket) withinBudget(cost int) bool {
 	ok, wait := s.h.budget.Allow(s.caller.ID, cost)
 	if !ok {
 		secs := max(1, int(math.Ceil(wait.Seconds())))
-		s.send([][]byte{errorFrame("TooManyRequests", "Too many requests, retry in "+strconv.Itoa(secs)+" s")})
+		s.send([][]byte{errorFrame(store.CodeTooManyRequests, "Too many requests, retry in "+strconv.Itoa(secs)+" s")})
 	}
 	return ok
 }
 
-func (s *socket) seen(ctx context.Context, raw []json.RawMessage) {
-	if !s.withinBudget(store.SeenCost(len(raw))) {
+// seen parses threadIds as REST's PUT /support-tickets/threads/seen does, and draws
+// on the budget as that call would: one request per started hundred ids.
+func (s *socket) seen(ctx context.Context, raw json.RawMessage) {
+	ids, err := store.ParseIDList(raw, "threadIds", store.MaxIDs, true)
+	if !s.withinBudget(store.SeenCost(len(ids))) {
 		return
 	}
-	if len(raw) == 0 {
-		s.send([][]byte{errorFrame("BadRequest", "threadIds is required")})
+	var bad *store.Error
+	if errors.As(err, &bad) {
+		s.send([][]byte{errorFrame(bad.Code, bad.Message)})
 		return
-	}
-	if len(raw) > maxSeenIDs {
-		s.send([][]byte{errorFrame("BadRequest", "threadIds must have at most 1000 items")})
-		return
-	}
-	ids := make([]store.ID, 0, len(raw))
-	for i, r := range raw {
-		var v string
-		id, err := store.ID(""), json.Unmarshal(r, &v)
-		if err == nil {
-			id, err = store.ParseID(v)
-		}
-		if err != nil {
-			s.send([][]byte{errorFrame("BadRequest", "threadIds["+strconv.Itoa(i)+"] must be an id")})
-			return
-		}
-		ids = append(ids, id)
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	if err := s.h.svc.MarkSeen(ctx, s.caller, ids); err != nil {
 		s.h.log.Warn("seen from a socket failed", "err", err)
-		s.send([][]byte{errorFrame("InternalError", "Could not mark the threads seen")})
+		s.send([][]byte{errorFrame(store.CodeInternal, "Could not mark the threads seen")})
 	}
 }
 
 func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]time.Time, owners map[store.ID]store.ID) {
 	id, err := store.ParseID(rawID)
 	if err != nil {
-		s.send([][]byte{errorFrame("NotFound", "Support ticket not found")})
+		s.send([][]byte{errorFrame(store.CodeNotFound, "Support ticket not found")})
 		return
 	}
 	now := time.Now()
@@ -161,12 +146,12 @@ func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]tim
 	if !ok {
 		owner, err = s.h.svc.TicketClient(ctx, s.caller, id)
 		if errors.Is(err, store.ErrNotFound) {
-			s.send([][]byte{errorFrame("NotFound", "Support ticket not found")})
+			s.send([][]byte{errorFrame(store.CodeNotFound, "Support ticket not found")})
 			return
 		}
 		if err != nil {
 			s.h.log.Warn("typing lookup failed", "err", err)
-			s.send([][]byte{errorFrame("InternalError", "Could not relay typing")})
+			s.send([][]byte{errorFrame(store.CodeInternal, "Could not relay typing")})
 			return
 		}
 		if len(owners) >= maxOwnerCache {

@@ -58,8 +58,8 @@ func control(typ string, data any) []byte {
 	return encode(message{Type: typ, Data: raw})
 }
 
-func errorFrame(code, msg string) []byte {
-	return control("error", map[string]string{"code": code, "message": msg})
+func errorFrame(code store.Code, msg string) []byte {
+	return control("error", store.Error{Code: code, Message: msg})
 }
 
 // frames is an event encoded (and framed) once per audience: what a client's

@@ -28,24 +28,24 @@ const (
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	caller, expires, err := h.auth.AuthenticateSocket(r)
 	if err != nil {
-		httpError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
+		httpError(w, http.StatusUnauthorized, store.CodeUnauthorized, err.Error())
 		return
 	}
 	if !h.cfg.CheckOrigin(r.Header.Get("Origin"), r.Host) {
-		httpError(w, http.StatusForbidden, "Forbidden", "Origin not allowed")
+		httpError(w, http.StatusForbidden, store.CodeForbidden, "Origin not allowed")
 		return
 	}
 	lastEventID := int64(-1)
 	if v, ok := r.URL.Query()["lastEventId"]; ok {
 		n, err := strconv.ParseInt(strings.Join(v, ","), 10, 64)
 		if err != nil || n < 0 {
-			httpError(w, http.StatusBadRequest, "BadRequest", "lastEventId must be a non-negative integer")
+			httpError(w, http.StatusBadRequest, store.CodeBadRequest, "lastEventId must be a non-negative integer")
 			return
 		}
 		lastEventID = n
 	}
-	if code, msg := h.admit(caller.ID); code != 0 {
-		httpError(w, code, http.StatusText(code), msg)
+	if status, code, msg := h.admit(caller.ID); status != 0 {
+		httpError(w, status, code, msg)
 		return
 	}
 
@@ -85,17 +85,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // admit reserves one of the caller's socket slots.
-func (h *Hub) admit(id store.ID) (int, string) {
+func (h *Hub) admit(id store.ID) (int, store.Code, string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
-		return http.StatusServiceUnavailable, "Server shutting down"
+		return http.StatusServiceUnavailable, store.CodeServiceUnavailable, "Server shutting down"
 	}
 	if h.perUser[id] >= maxSocketsPerCaller {
-		return http.StatusTooManyRequests, "Too many open sockets for this caller"
+		return http.StatusTooManyRequests, store.CodeTooManyRequests, "Too many open sockets for this caller"
 	}
 	h.perUser[id]++
-	return 0, ""
+	return 0, "", ""
 }
 
 func (h *Hub) release(id store.ID) {
@@ -149,12 +149,11 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 }
 
-func httpError(w http.ResponseWriter, status int, code, msg string) {
-	code = strings.ReplaceAll(code, " ", "")
+func httpError(w http.ResponseWriter, status int, code store.Code, msg string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"code": code, "message": msg})
+	_ = json.NewEncoder(w).Encode(store.Error{Code: code, Message: msg})
 }

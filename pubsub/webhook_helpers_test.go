@@ -251,7 +251,7 @@ func (f *hookFixture) webhook(url string) store.Webhook {
 func (f *hookFixture) write(n int) []int64 {
 	f.t.Helper()
 	for i := 0; i < n; i++ {
-		_, err := f.st.CreateTicket(f.t.Context(), store.NewTicket{Caller: f.client, Client: f.client.ID,
+		_, _, err := f.st.CreateTicket(f.t.Context(), store.NewTicket{Caller: f.client, Client: f.client.ID,
 			Title: "t" + strconv.Itoa(i), Category: "billing", Threads: []store.NewThreadBody{{Message: "hi"}}})
 		if err != nil {
 			f.t.Fatalf("CreateTicket: %v", err)

@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotFound: no such thing, or not the caller's to see.
@@ -17,10 +20,40 @@ var (
 	ErrSearchTooSlow = errors.New("search took too long")
 )
 
-// ReplayError is returned instead of creating anything when the same caller already
-// succeeded with the same idempotency key and request: Body is what was answered then.
-type ReplayError struct {
-	Body []byte // the JSON of the created ticket or thread
+// Code is an error code of the contract, the same on REST answers and on the
+// socket's error frames; the api maps each to one HTTP status.
+type Code string
+
+// The contract's codes.
+const (
+	CodeBadRequest         Code = "BadRequest"
+	CodeUnauthorized       Code = "Unauthorized"
+	CodeForbidden          Code = "Forbidden"
+	CodeNotFound           Code = "NotFound"
+	CodeMethodNotAllowed   Code = "MethodNotAllowed"
+	CodeConflict           Code = "Conflict"
+	CodeGone               Code = "Gone"
+	CodePayloadTooLarge    Code = "PayloadTooLarge"
+	CodeTooManyRequests    Code = "TooManyRequests"
+	CodeInternal           Code = "InternalError"
+	CodeBadGateway         Code = "BadGateway"
+	CodeServiceUnavailable Code = "ServiceUnavailable"
+)
+
+// Error is the one error shape of the product: {code, message} on REST answers and on
+// the socket's error frames. Anything else becomes InternalError with a generic
+// message and a log line.
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	// Counts is the list's counts, which its empty answer carries beside code and
+	// message when they were asked for.
+	Counts *Counts `json:"counts,omitempty"`
 }
 
-func (e *ReplayError) Error() string { return "idempotent replay" }
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf makes an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}

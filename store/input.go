@@ -7,14 +7,21 @@ type Idempotency struct {
 	Hash string
 }
 
+// Replay is the result of a create that the same caller already made with the same
+// idempotency key and request: nothing was created, and Body is what was answered
+// then. It is a success, not an error.
+type Replay struct {
+	Body []byte // the JSON of the created ticket or thread
+}
+
 // NewThreadBody is one message to add.
 type NewThreadBody struct {
 	Message     string
 	Attachments []ID
 }
 
-// NewTicket is a validated insert. Client is the ticket's owner: the caller itself for
-// a client, the named (known) client for a super admin.
+// NewTicket is a validated insert. Client is the client a super admin names; Owner
+// says whose the ticket is.
 type NewTicket struct {
 	Caller   Caller
 	Client   ID

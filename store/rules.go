@@ -1,5 +1,7 @@
 package store
 
+import "time"
+
 // The rules both implementations share, so that they cannot drift apart.
 
 // Reopens reports whether a reply by c moves the ticket back to pending: only a
@@ -33,13 +35,27 @@ const seenIDsPerRequest = 100
 // caller's budget of requests: one per started hundred ids.
 func SeenCost(n int) int { return max(1, (n+seenIDsPerRequest-1)/seenIDsPerRequest) }
 
+// Owner is whose the new ticket is: a client's ticket is its own, whatever Client
+// says; a super admin's belongs to the client it names.
+func (in NewTicket) Owner() ID {
+	if in.Caller.IsSuperAdmin() {
+		return in.Client
+	}
+	return in.Caller.ID
+}
+
 // Visible reports whether c may see a ticket of client owner.
 func Visible(c Caller, owner ID) bool {
 	return c.Role == RoleSuperAdmin || c.ID == owner
 }
 
+// IdempotencyWindow is how long a create's idempotency key is remembered: the
+// contract promises 24 hours; an older key counts as never used.
+const IdempotencyWindow = 24 * time.Hour
+
 // ApplyUpdate changes t by u (but not Assignee, which needs the person's name, nor
-// UpdatedAt) and returns the status it had before.
+// UpdatedAt) and returns the status it had before. It copies what it keeps, so that
+// the caller's update and the ticket never share memory.
 func ApplyUpdate(t *Ticket, u TicketUpdate) (previous Status) {
 	previous = t.Status
 	if u.Title != nil {
@@ -52,13 +68,40 @@ func ApplyUpdate(t *Ticket, u TicketUpdate) (previous Status) {
 		t.Status = *u.Status
 	}
 	if u.Subject.Set {
-		t.Subject = u.Subject.Value
+		t.Subject = clonePtr(u.Subject.Value)
 	}
 	if u.API.Set {
-		t.API = u.API.Value
+		t.API = clonePtr(u.API.Value)
 	}
 	if u.IssueURL.Set {
-		t.IssueURL = u.IssueURL.Value
+		t.IssueURL = clonePtr(u.IssueURL.Value)
 	}
 	return previous
+}
+
+// BuildThread is the thread body makes on ticket t, written at by c, whose name is
+// name: the one way both stores build a new thread. Its attachments are never nil
+// and never the caller's slice.
+func BuildThread(id ID, t Ticket, c Caller, name string, body NewThreadBody, at Time) Thread {
+	th := Thread{
+		ID:          id,
+		Message:     body.Message,
+		TicketID:    t.ID,
+		Client:      t.Client,
+		Attachments: append(make([]ID, 0, len(body.Attachments)), body.Attachments...),
+		CreatedAt:   at,
+		UpdatedAt:   at,
+	}
+	if c.IsSuperAdmin() {
+		th.SuperAdmin = &Person{ID: c.ID, Name: name}
+	}
+	return th
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

@@ -16,9 +16,10 @@ type Store interface {
 	Person(ctx context.Context, id ID) (Person, Role, error)
 
 	// CreateTicket inserts a ticket with its first threads (status pending, the next
-	// number from 1001 on). With in.Idem set it returns *ReplayError or
-	// ErrIdempotencyMismatch when the caller used the key before (within 24 hours).
-	CreateTicket(ctx context.Context, in NewTicket) (Ticket, error)
+	// number from 1001 on). With in.Idem set, when the caller used the key before
+	// (within IdempotencyWindow), it creates nothing and returns a *Replay of the same
+	// request's answer, or ErrIdempotencyMismatch for another request.
+	CreateTicket(ctx context.Context, in NewTicket) (Ticket, *Replay, error)
 	// Ticket returns one ticket with its latest TicketThreads threads, oldest first,
 	// ThreadsTotal, and Unread for the caller (over every thread).
 	Ticket(ctx context.Context, c Caller, id ID) (Ticket, error)
@@ -39,7 +40,7 @@ type Store interface {
 	Threads(ctx context.Context, c Caller, id ID, before *ID, limit int) (ThreadPage, error)
 	// AddThread appends a reply and bumps updatedAt; a client's reply reopens a closed
 	// ticket to pending. Idempotency as for CreateTicket.
-	AddThread(ctx context.Context, in NewThread) (Thread, error)
+	AddThread(ctx context.Context, in NewThread) (Thread, *Replay, error)
 	// UpdateTicket applies a PUT (the caller's right to each field is checked before).
 	UpdateTicket(ctx context.Context, c Caller, id ID, u TicketUpdate) (Ticket, error)
 	// DeleteTickets deletes the visible tickets among ids with their threads and

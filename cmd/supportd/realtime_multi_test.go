@@ -134,7 +134,7 @@ func TestEventRecordedButNotPublishedStillArrives(t *testing.T) {
 		t.Fatal(err)
 	}
 	create := func(title string) store.Ticket {
-		tk, err := dead.CreateTicket(t.Context(), store.NewTicket{
+		tk, _, err := dead.CreateTicket(t.Context(), store.NewTicket{
 			Caller: client, Client: client.ID, Title: title, Category: "other",
 			Threads: []store.NewThreadBody{{Message: "hi", Attachments: []store.ID{}}},
 		})

@@ -8,9 +8,6 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
-// idemTTL is how long a key is remembered: the contract promises 24 hours.
-const idemTTL = 24 * time.Hour
-
 // idempotency remembers what each (caller, key) created. Keys of CreateTicket and
 // AddThread share one space per caller: a key reused on another request is a mismatch.
 type idempotency struct {
@@ -39,21 +36,21 @@ func newIdempotency() idempotency {
 	return idempotency{entries: map[idemKey]idemEntry{}}
 }
 
-// check returns *store.ReplayError or store.ErrIdempotencyMismatch when the caller
-// used the key within the last 24 hours, nil when the request may go ahead.
-func (m *idempotency) check(caller store.ID, idem *store.Idempotency, now time.Time) error {
+// check returns a replay or store.ErrIdempotencyMismatch when the caller used the
+// key within store.IdempotencyWindow, neither when the request may go ahead.
+func (m *idempotency) check(caller store.ID, idem *store.Idempotency, now time.Time) (*store.Replay, error) {
 	m.expire(now)
 	if idem == nil {
-		return nil
+		return nil, nil
 	}
 	e, ok := m.entries[idemKey{caller, idem.Key}]
 	switch {
 	case !ok:
-		return nil
+		return nil, nil
 	case e.hash != idem.Hash:
-		return store.ErrIdempotencyMismatch
+		return nil, store.ErrIdempotencyMismatch
 	}
-	return &store.ReplayError{Body: bytes.Clone(e.body)}
+	return &store.Replay{Body: bytes.Clone(e.body)}, nil
 }
 
 // remember keeps what a successful request answered. Only successes are remembered,
@@ -69,10 +66,10 @@ func (m *idempotency) remember(caller store.ID, idem *store.Idempotency, answer 
 	m.queue = append(m.queue, idemQueued{key: k, at: now})
 }
 
-// expire forgets the keys older than idemTTL.
+// expire forgets the keys older than store.IdempotencyWindow.
 func (m *idempotency) expire(now time.Time) {
 	n := 0
-	for n < len(m.queue) && now.Sub(m.queue[n].at) >= idemTTL {
+	for n < len(m.queue) && now.Sub(m.queue[n].at) >= store.IdempotencyWindow {
 		q := m.queue[n]
 		// The key may have been used again since; only its old use expires.
 		if e, ok := m.entries[q.key]; ok && e.at.Equal(q.at) {

@@ -20,7 +20,7 @@ func TestLinkIssueWaitIsCancellable(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tk, err := s.CreateTicket(t.Context(), store.NewTicket{Caller: acme, Title: "t", Category: "other"})
+	tk, _, err := s.CreateTicket(t.Context(), store.NewTicket{Caller: acme, Title: "t", Category: "other"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,20 +8,17 @@ import (
 )
 
 // CreateTicket inserts a ticket with its first threads, written by the caller.
-func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticket, error) {
+func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticket, *store.Replay, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if err := s.idem.check(in.Caller.ID, in.Idem, now); err != nil {
-		return store.Ticket{}, err
+	if rep, err := s.idem.check(in.Caller.ID, in.Idem, now); rep != nil || err != nil {
+		return store.Ticket{}, rep, err
 	}
-	owner := in.Client
-	if !in.Caller.IsSuperAdmin() {
-		owner = in.Caller.ID // a client's ticket is always its own
-	}
+	owner := in.Owner()
 	client, ok := s.people[owner]
 	if !ok {
-		return store.Ticket{}, fmt.Errorf("client %s: %w", owner, store.ErrNotFound)
+		return store.Ticket{}, nil, fmt.Errorf("client %s: %w", owner, store.ErrNotFound)
 	}
 
 	at := store.At(now)
@@ -47,23 +44,12 @@ func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticke
 
 	out := s.view(t, in.Caller)
 	s.idem.remember(in.Caller.ID, in.Idem, out, now)
-	return out, nil
+	return out, nil, nil
 }
 
 // appendThread adds a thread written by c at the end of t's conversation.
 func (s *Store) appendThread(t *store.Ticket, c store.Caller, body store.NewThreadBody, at store.Time) {
-	th := store.Thread{
-		ID:          s.ids.New(at.Time),
-		Message:     body.Message,
-		TicketID:    t.ID,
-		Client:      t.Client,
-		Attachments: cloneIDs(body.Attachments),
-		CreatedAt:   at,
-		UpdatedAt:   at,
-	}
-	if c.IsSuperAdmin() {
-		th.SuperAdmin = &store.Person{ID: c.ID, Name: c.Name}
-	}
+	th := store.BuildThread(s.ids.New(at.Time), *t, c, c.Name, body, at)
 	s.threads[th.ID] = threadRef{ticket: t.ID, index: len(t.Threads)}
 	t.Threads = append(t.Threads, th)
 }
@@ -80,16 +66,16 @@ func (s *Store) Ticket(_ context.Context, c store.Caller, id store.ID) (store.Ti
 }
 
 // AddThread appends a reply; a client's reply reopens a closed ticket.
-func (s *Store) AddThread(_ context.Context, in store.NewThread) (store.Thread, error) {
+func (s *Store) AddThread(_ context.Context, in store.NewThread) (store.Thread, *store.Replay, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if err := s.idem.check(in.Caller.ID, in.Idem, now); err != nil {
-		return store.Thread{}, err
+	if rep, err := s.idem.check(in.Caller.ID, in.Idem, now); rep != nil || err != nil {
+		return store.Thread{}, rep, err
 	}
 	t, ok := s.visible(in.Caller, in.TicketID)
 	if !ok {
-		return store.Thread{}, fmt.Errorf("ticket %s: %w", in.TicketID, store.ErrNotFound)
+		return store.Thread{}, nil, fmt.Errorf("ticket %s: %w", in.TicketID, store.ErrNotFound)
 	}
 
 	at := store.At(now)
@@ -104,7 +90,7 @@ func (s *Store) AddThread(_ context.Context, in store.NewThread) (store.Thread, 
 	s.record(store.ThreadEvents(v, out, previous))
 
 	s.idem.remember(in.Caller.ID, in.Idem, out, now)
-	return out, nil
+	return out, nil, nil
 }
 
 // UpdateTicket applies a PUT.
@@ -124,8 +110,6 @@ func (s *Store) UpdateTicket(_ context.Context, c store.Caller, id store.ID, u s
 		assignee = &store.Person{ID: *u.Assignee.Value, Name: p.name}
 	}
 
-	// ApplyUpdate stores u's pointers: copy them so the caller keeps its own.
-	u.Subject.Value, u.API.Value, u.IssueURL.Value = clonePtr(u.Subject.Value), clonePtr(u.API.Value), clonePtr(u.IssueURL.Value)
 	previous := store.ApplyUpdate(t, u)
 	if t.Status != previous {
 		s.moved(t.Client.ID, previous, t.Status)

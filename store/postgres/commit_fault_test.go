@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,20 +40,19 @@ func TestWriteCutBeforeCommitStoresNothing(t *testing.T) {
 	in.Idem = &store.Idempotency{Key: "cut-1", Hash: "h"}
 
 	start := time.Now()
-	_, err := linked.CreateTicket(t.Context(), in)
+	_, _, err := linked.CreateTicket(t.Context(), in)
 	wantUnavailable(t, "create cut before COMMIT", err, time.Since(start))
 	if n := countTickets(t, db, in.Title); n != 0 {
 		t.Fatalf("after the cut: %d tickets stored, want 0", n)
 	}
 
 	l.set(linkPass)
-	first, err := linked.CreateTicket(t.Context(), in)
+	first, _, err := linked.CreateTicket(t.Context(), in)
 	if err != nil {
 		t.Fatalf("retry with the same key: %v", err)
 	}
-	_, err = linked.CreateTicket(t.Context(), in)
-	var replay *store.ReplayError
-	if !errors.As(err, &replay) || !json.Valid(replay.Body) {
+	_, replay, err := linked.CreateTicket(t.Context(), in)
+	if err != nil || replay == nil || !json.Valid(replay.Body) {
 		t.Fatalf("second retry: got %v, want a replay of the first", err)
 	}
 	if n := countTickets(t, db, in.Title); n != 1 {
@@ -73,7 +71,7 @@ func TestWriteAnswerLostAfterCommitReplays(t *testing.T) {
 	in.Idem = &store.Idempotency{Key: "lost-1", Hash: "h"}
 
 	start := time.Now()
-	_, err := linked.CreateTicket(t.Context(), in)
+	_, _, err := linked.CreateTicket(t.Context(), in)
 	wantUnavailable(t, "create whose COMMIT answer was lost", err, time.Since(start))
 	// The COMMIT reached the server: it lands whole.
 	for deadline := time.Now().Add(5 * time.Second); countTickets(t, db, in.Title) != 1; {
@@ -88,9 +86,8 @@ func TestWriteAnswerLostAfterCommitReplays(t *testing.T) {
 	}
 
 	l.set(linkPass)
-	_, err = linked.CreateTicket(t.Context(), in)
-	var replay *store.ReplayError
-	if !errors.As(err, &replay) {
+	_, replay, err := linked.CreateTicket(t.Context(), in)
+	if err != nil || replay == nil {
 		t.Fatalf("retry with the same key: got %v, want a replay", err)
 	}
 	var body store.Ticket

@@ -22,7 +22,7 @@ func TestConcurrentCreatesGetDistinctNumbers(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			tk, err := db.CreateTicket(context.Background(), newTicket(client(i%5), fmt.Sprintf("t%d", i)))
+			tk, _, err := db.CreateTicket(context.Background(), newTicket(client(i%5), fmt.Sprintf("t%d", i)))
 			if err != nil {
 				errs <- err
 				return
@@ -68,14 +68,13 @@ func TestConcurrentIdempotentCreatesCreateOnce(t *testing.T) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			tk, err := db.CreateTicket(ctx, in)
+			tk, replay, err := db.CreateTicket(ctx, in)
 			mu.Lock()
 			defer mu.Unlock()
-			var replay *store.ReplayError
 			switch {
-			case err == nil:
+			case err == nil && replay == nil:
 				created = append(created, tk)
-			case errors.As(err, &replay):
+			case err == nil:
 				replays = append(replays, replay.Body)
 			default:
 				others = append(others, err)
@@ -103,14 +102,14 @@ func TestConcurrentIdempotentCreatesCreateOnce(t *testing.T) {
 	// The same key with another request is a mismatch, and creates nothing.
 	other := in
 	other.Idem = &store.Idempotency{Key: "k-1", Hash: "h-2"}
-	if _, err := db.CreateTicket(ctx, other); !errors.Is(err, store.ErrIdempotencyMismatch) {
+	if _, _, err := db.CreateTicket(ctx, other); !errors.Is(err, store.ErrIdempotencyMismatch) {
 		t.Errorf("CreateTicket with the key and another hash: got %v, want ErrIdempotencyMismatch", err)
 	}
 	// After 24 hours the key is free again.
 	if _, err := db.pool.Exec(ctx, `UPDATE idempotency SET created_at = now() - interval '25 hours'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateTicket(ctx, other); err != nil {
+	if _, _, err := db.CreateTicket(ctx, other); err != nil {
 		t.Errorf("CreateTicket with a day-old key: got %v, want it created", err)
 	}
 	if got := countRows(t, db, `SELECT count(*) FROM tickets`); got != 2 {
@@ -134,7 +133,7 @@ func TestIdempotentCreateAfterRollback(t *testing.T) {
 	in.Idem = &store.Idempotency{Key: "k", Hash: "h"}
 	slowErr := make(chan error, 1)
 	go func() {
-		_, err := slow.CreateTicket(ctx, in)
+		_, _, err := slow.CreateTicket(ctx, in)
 		slowErr <- err
 	}()
 	select {
@@ -148,7 +147,7 @@ func TestIdempotentCreateAfterRollback(t *testing.T) {
 	}
 	second := make(chan result, 1)
 	go func() {
-		tk, err := fast.CreateTicket(ctx, in)
+		tk, _, err := fast.CreateTicket(ctx, in)
 		second <- result{tk, err}
 	}()
 	waitForLockWait(t, fast)
@@ -283,7 +282,7 @@ func TestConcurrentBulkDeletesDoNotDeadlock(t *testing.T) {
 					errs <- fmt.Errorf("UpdateTicket: %w", err)
 					return
 				}
-				_, err = db.AddThread(ctx, store.NewThread{Caller: client(i % 7), TicketID: ids[i],
+				_, _, err = db.AddThread(ctx, store.NewThread{Caller: client(i % 7), TicketID: ids[i],
 					NewThreadBody: store.NewThreadBody{Message: "still there?"}})
 				if err != nil && !errors.Is(err, store.ErrNotFound) {
 					errs <- fmt.Errorf("AddThread: %w", err)

@@ -71,7 +71,7 @@ func randomWrites(ctx context.Context, db *DB, r *rand.Rand, n int) error {
 				}
 			}
 			var tk store.Ticket
-			if tk, err = db.CreateTicket(ctx, in); err == nil {
+			if tk, _, err = db.CreateTicket(ctx, in); err == nil {
 				mine = append(mine, tk.ID)
 				for _, th := range tk.Threads {
 					threads = append(threads, th.ID)
@@ -95,7 +95,7 @@ func randomWrites(ctx context.Context, db *DB, r *rand.Rand, n int) error {
 			}
 			if err == nil {
 				var th store.Thread
-				th, err = db.AddThread(ctx, store.NewThread{Caller: by, TicketID: id,
+				th, _, err = db.AddThread(ctx, store.NewThread{Caller: by, TicketID: id,
 					NewThreadBody: store.NewThreadBody{Message: "reply"}})
 				threads = append(threads, th.ID)
 			}

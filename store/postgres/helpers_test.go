@@ -58,7 +58,7 @@ func newTicket(c store.Caller, title string) store.NewTicket {
 // mustCreate creates a ticket or fails the test; only from the test's goroutine.
 func mustCreate(tb testing.TB, db *DB, in store.NewTicket) store.Ticket {
 	tb.Helper()
-	t, err := db.CreateTicket(context.Background(), in)
+	t, _, err := db.CreateTicket(context.Background(), in)
 	if err != nil {
 		tb.Fatalf("CreateTicket(%q): %v", in.Title, err)
 	}

@@ -14,12 +14,26 @@ import (
 // the same key blocks on the primary key until this transaction ends. If that one
 // committed, the row is there and the create is answered from it: the same hash
 // replays the stored body, another hash is a mismatch. If it rolled back, the insert
-// goes through and this request does the create. A row older than 24 hours counts as
-// absent and is taken over. A nil idem claims nothing.
+// goes through and this request does the create. A row older than store.IdempotencyWindow
+// counts as absent and is taken over. A nil idem claims nothing.
 type claim struct {
 	caller  store.ID
 	idem    *store.Idempotency
 	claimed bool
+	replay  *store.Replay // set by settle when the create is answered from the row
+}
+
+// errReplay leaves the create's transaction (rolling it back, as it wrote nothing)
+// when settle found a replay; result turns it into the create's result.
+var errReplay = errors.New("idempotent replay")
+
+// result is what the create's transaction ended with: a replay is a result, not an
+// error.
+func (c *claim) result(err error) (*store.Replay, error) {
+	if errors.Is(err, errReplay) {
+		return c.replay, nil
+	}
+	return nil, err
 }
 
 func (c *claim) queue(b *pgx.Batch) {
@@ -30,8 +44,8 @@ func (c *claim) queue(b *pgx.Batch) {
 		INSERT INTO idempotency AS i (caller_id, key, hash) VALUES ($1, $2, $3)
 		ON CONFLICT (caller_id, key) DO UPDATE
 		   SET hash = EXCLUDED.hash, body = NULL, created_at = now()
-		 WHERE i.created_at < now() - interval '24 hours'
-		RETURNING true`, c.caller, c.idem.Key, c.idem.Hash).QueryRow(func(row pgx.Row) error {
+		 WHERE i.created_at < now() - make_interval(secs => $4)
+		RETURNING true`, c.caller, c.idem.Key, c.idem.Hash, store.IdempotencyWindow.Seconds()).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&c.claimed)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // settle tells why
@@ -40,7 +54,8 @@ func (c *claim) queue(b *pgx.Batch) {
 	})
 }
 
-// settle runs after the claim's batch: a key not claimed is a replay or a mismatch.
+// settle runs after the claim's batch: a key not claimed is a replay (errReplay) or a
+// mismatch.
 func (c *claim) settle(ctx context.Context, p *pipeTx) error {
 	if c.idem == nil || c.claimed {
 		return nil
@@ -61,7 +76,8 @@ func (c *claim) settle(ctx context.Context, p *pipeTx) error {
 	if hash != c.idem.Hash {
 		return store.ErrIdempotencyMismatch
 	}
-	return &store.ReplayError{Body: body}
+	c.replay = &store.Replay{Body: body}
+	return errReplay
 }
 
 // saveReply queues the storing of what the create answers, for the requests that

@@ -32,7 +32,7 @@ func TestEventIDsFollowCommitOrder(t *testing.T) {
 	)
 	go func() {
 		defer close(done)
-		a, errA = slow.CreateTicket(ctx, newTicket(client(1), "inserted first, committed last"))
+		a, _, errA = slow.CreateTicket(ctx, newTicket(client(1), "inserted first, committed last"))
 	}()
 	select {
 	case <-inserted:
@@ -112,7 +112,7 @@ func TestReadersNeverMissEvents(t *testing.T) {
 	for i, w := range writers {
 		wg.Go(func() {
 			for range perWriter {
-				if _, err := w.CreateTicket(ctx, newTicket(client(i), "race")); err != nil {
+				if _, _, err := w.CreateTicket(ctx, newTicket(client(i), "race")); err != nil {
 					errs <- err
 				}
 				if _, err := w.SequenceEvents(ctx); err != nil {

@@ -133,10 +133,10 @@ func queueThread(b *pgx.Batch, th store.Thread) {
 // Two round trips: the ticket's row lock (it orders replies to one ticket and the
 // status change they cause) with the reads, then the writes with the COMMIT. The lock
 // is taken only on a ticket in the caller's scope: another client's is never waited for.
-func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, error) {
+func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, *store.Replay, error) {
 	var th store.Thread
+	key := &claim{caller: in.Caller.ID, idem: in.Idem}
 	err := db.inPipeline(ctx, func(p *pipeTx) error {
-		key := &claim{caller: in.Caller.ID, idem: in.Idem}
 		writer := &writerName{c: in.Caller}
 		var (
 			t        store.Ticket
@@ -169,7 +169,7 @@ func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, 
 
 		t.ID = in.TicketID
 		now := db.clock()
-		th = newThread(db.ids.New(now.Time), t, in.Caller, writer.name, in.NewThreadBody, now)
+		th = store.BuildThread(db.ids.New(now.Time), t, in.Caller, writer.name, in.NewThreadBody, now)
 		t.Status = previous
 		if store.Reopens(in.Caller, previous) {
 			t.Status = store.StatusPending
@@ -188,27 +188,10 @@ func (db *DB) AddThread(ctx context.Context, in store.NewThread) (store.Thread, 
 		p.commitWith(b)
 		return nil
 	})
-	if err != nil {
-		return store.Thread{}, err
+	if rep, err := key.result(err); rep != nil || err != nil {
+		return store.Thread{}, rep, err
 	}
-	return th, nil
-}
-
-// newThread builds a thread written now by c (whose stored name is name) on ticket t.
-func newThread(id store.ID, t store.Ticket, c store.Caller, name string, body store.NewThreadBody, now store.Time) store.Thread {
-	th := store.Thread{
-		ID:          id,
-		Message:     body.Message,
-		TicketID:    t.ID,
-		Client:      t.Client,
-		Attachments: append([]store.ID{}, body.Attachments...), // never nil, never the caller's
-		CreatedAt:   now,
-		UpdatedAt:   now,
-	}
-	if c.Role == store.RoleSuperAdmin {
-		th.SuperAdmin = &store.Person{ID: c.ID, Name: name}
-	}
-	return th
+	return th, nil, nil
 }
 
 // unreadDelta is how n threads written by a writer of role change the two counters:

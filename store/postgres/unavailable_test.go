@@ -143,7 +143,7 @@ func TestTerminatedBackendWriteIsUnavailableOrDone(t *testing.T) {
 	defer one.Close()
 	mustCreate(t, one, newTicket(client(0), "warm"))
 	terminateBackends(t, url)
-	_, err = one.CreateTicket(t.Context(), newTicket(client(0), "after the kill"))
+	_, _, err = one.CreateTicket(t.Context(), newTicket(client(0), "after the kill"))
 	if err != nil && !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("write on a terminated backend: got %v, want success or store.ErrUnavailable", err)
 	}

@@ -19,8 +19,6 @@ func (db *DB) UpdateTicket(ctx context.Context, c store.Caller, id store.ID, u s
 		if err != nil {
 			return err
 		}
-		// ApplyUpdate stores u's pointers: copy them so that the caller keeps its own.
-		u.Subject.Value, u.API.Value, u.IssueURL.Value = clonePtr(u.Subject.Value), clonePtr(u.API.Value), clonePtr(u.IssueURL.Value)
 		previous := store.ApplyUpdate(&t, u)
 		if u.Assignee.Set {
 			t.Assignee = nil

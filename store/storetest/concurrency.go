@@ -29,8 +29,8 @@ func testConcurrentNumbers(t *testing.T, s store.Store) {
 	for i := range results {
 		wg.Go(func() {
 			<-start
-			tk, err := s.CreateTicket(t.Context(), ins[i%len(ins)])
-			results[i] = result{tk, err}
+			tk, _, err := s.CreateTicket(f.tb.Context(), ins[i%len(ins)])
+			results[i] = result{v: tk, err: err}
 		})
 	}
 	close(start)
@@ -85,7 +85,7 @@ func testConcurrentSequencing(t *testing.T, s store.Store) {
 	for range 3 {
 		seq.Go(func() {
 			for {
-				evs, err := s.SequenceEvents(t.Context())
+				evs, err := s.SequenceEvents(f.tb.Context())
 				if err != nil {
 					t.Errorf("SequenceEvents: %v", err)
 					return
@@ -104,12 +104,12 @@ func testConcurrentSequencing(t *testing.T, s store.Store) {
 	for w := range 5 {
 		writers.Go(func() {
 			for i := range 8 {
-				tk, err := s.CreateTicket(t.Context(), newTicket(f.acme, fmt.Sprintf("w%d-%d", w, i), "m"))
+				tk, _, err := s.CreateTicket(f.tb.Context(), newTicket(f.acme, fmt.Sprintf("w%d-%d", w, i), "m"))
 				if err != nil {
 					t.Errorf("CreateTicket: %v", err)
 					return
 				}
-				if _, err := s.AddThread(t.Context(), store.NewThread{Caller: f.ann, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "r"}}); err != nil {
+				if _, _, err := s.AddThread(f.tb.Context(), store.NewThread{Caller: f.ann, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "r"}}); err != nil {
 					t.Errorf("AddThread: %v", err)
 				}
 			}
@@ -151,7 +151,7 @@ func testConcurrentMix(t *testing.T, s store.Store) {
 		}
 		ids = append(ids, f.create(c, fmt.Sprintf("mixed %d", i), "hello").ID)
 	}
-	ctx := t.Context()
+	ctx := f.tb.Context()
 	ok := func(what string, err error) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrIssueExists) {
 			t.Errorf("%s: %v", what, err)
@@ -169,10 +169,10 @@ func testConcurrentMix(t *testing.T, s store.Store) {
 				}
 				switch g % 6 {
 				case 0:
-					_, err := s.AddThread(ctx, store.NewThread{Caller: client, TicketID: id, NewThreadBody: store.NewThreadBody{Message: "c"}})
+					_, _, err := s.AddThread(ctx, store.NewThread{Caller: client, TicketID: id, NewThreadBody: store.NewThreadBody{Message: "c"}})
 					ok("AddThread", err)
 				case 1:
-					_, err := s.AddThread(ctx, store.NewThread{Caller: f.ann, TicketID: id, NewThreadBody: store.NewThreadBody{Message: "a"}})
+					_, _, err := s.AddThread(ctx, store.NewThread{Caller: f.ann, TicketID: id, NewThreadBody: store.NewThreadBody{Message: "a"}})
 					ok("AddThread", err)
 				case 2:
 					_, err := s.UpdateTicket(ctx, f.sam, id, store.TicketUpdate{Status: &st, Assignee: set(store.ID(samID))})
@@ -189,7 +189,7 @@ func testConcurrentMix(t *testing.T, s store.Store) {
 				case 4:
 					_, err := s.ListTickets(ctx, client, store.ListFilter{Page: 1, Limit: 10, Sort: store.DefaultSort, Counts: true, Words: []string{"mixed"}})
 					ok("ListTickets", err)
-					_, err = s.CreateTicket(ctx, newTicket(client, "mixed new", "m"))
+					_, _, err = s.CreateTicket(ctx, newTicket(client, "mixed new", "m"))
 					ok("CreateTicket", err)
 					_, err = s.SequenceEvents(ctx)
 					ok("SequenceEvents", err)

@@ -25,23 +25,7 @@ func createTests() []test {
 				prev = tk.Number
 			}
 		}},
-		{"FailedCreatesTakeNoNumber", func(t *testing.T, s store.Store) {
-			f := setup(t, s)
-			in := withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1")
-			first := f.createWith(in)
-			if _, err := s.CreateTicket(t.Context(), in); err == nil {
-				t.Fatal("CreateTicket replayed: got no error, want a replay")
-			}
-			if _, err := s.CreateTicket(t.Context(), withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
-				t.Fatal("CreateTicket with a reused key: got no error, want a mismatch")
-			}
-			if _, err := s.CreateTicket(t.Context(), forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
-				t.Fatal("CreateTicket for an unknown client: got no error, want ErrNotFound")
-			}
-			if next := f.create(f.acme, "next"); next.Number != first.Number+1 {
-				t.Errorf("number after a replay, a mismatch and an unknown client: got %d, want %d", next.Number, first.Number+1)
-			}
-		}},
+		{"FailedCreatesTakeNoNumber", testCreateFailuresTakeNoNumber},
 		{"ClientShape", testCreateClientShape},
 		{"OptionalFields", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
@@ -60,24 +44,11 @@ func createTests() []test {
 			sameJSON(t, "Ticket() after insert", f.ticket(f.acme, tk.ID), tk)
 		}},
 		{"SuperAdminForClient", testCreateForClient},
-		{"ClientOwnsItsTicket", func(t *testing.T, s store.Store) {
-			f := setup(t, s)
-			for _, client := range []store.ID{globexID, ""} {
-				in := newTicket(f.acme, "mine")
-				in.Client = client
-				tk := f.createWith(in)
-				if tk.Client.ID != acmeID {
-					t.Errorf("client %q named on a client's insert: got owner %s, want the caller %s", client, tk.Client.ID, acmeID)
-				}
-				if _, err := s.Ticket(t.Context(), f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
-					t.Errorf("Ticket by globex: got error %v, want ErrNotFound", err)
-				}
-			}
-		}},
+		{"ClientOwnsItsTicket", testCreateClientOwnsItsTicket},
 		{"UnknownClient", func(t *testing.T, s store.Store) {
 			f := setup(t, s)
 			f.drain()
-			_, err := s.CreateTicket(t.Context(), forClient(f.ann, missingID, "for nobody", "hi"))
+			_, _, err := s.CreateTicket(f.tb.Context(), forClient(f.ann, missingID, "for nobody", "hi"))
 			if !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("CreateTicket for an unknown client: got error %v, want ErrNotFound", err)
 			}
@@ -93,6 +64,39 @@ func createTests() []test {
 			tk2 := f.createWith(forClient(f.ann, globexID, "By support", "we noticed"))
 			checkEvents(t, f.sequence(), 5, createdEvents(tk2, f.countsData(f.globex))...)
 		}},
+	}
+}
+
+func testCreateFailuresTakeNoNumber(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	in := withKey(newTicket(f.acme, "Once", "hello"), "k1", "h1")
+	first := f.createWith(in)
+	if _, rep, err := s.CreateTicket(f.tb.Context(), in); err != nil || rep == nil {
+		t.Fatalf("CreateTicket again: got replay %v, error %v, want a replay", rep, err)
+	}
+	if _, _, err := s.CreateTicket(f.tb.Context(), withKey(newTicket(f.acme, "Other", "hello"), "k1", "h2")); err == nil {
+		t.Fatal("CreateTicket with a reused key: got no error, want a mismatch")
+	}
+	if _, _, err := s.CreateTicket(f.tb.Context(), forClient(f.ann, missingID, "for nobody", "hi")); err == nil {
+		t.Fatal("CreateTicket for an unknown client: got no error, want ErrNotFound")
+	}
+	if next := f.create(f.acme, "next"); next.Number != first.Number+1 {
+		t.Errorf("number after a replay, a mismatch and an unknown client: got %d, want %d", next.Number, first.Number+1)
+	}
+}
+
+func testCreateClientOwnsItsTicket(t *testing.T, s store.Store) {
+	f := setup(t, s)
+	for _, client := range []store.ID{globexID, ""} {
+		in := newTicket(f.acme, "mine")
+		in.Client = client
+		tk := f.createWith(in)
+		if tk.Client.ID != acmeID {
+			t.Errorf("client %q named on a client's insert: got owner %s, want the caller %s", client, tk.Client.ID, acmeID)
+		}
+		if _, err := s.Ticket(f.tb.Context(), f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Ticket by globex: got error %v, want ErrNotFound", err)
+		}
 	}
 }
 
@@ -172,7 +176,7 @@ func testCreateForClient(t *testing.T, s store.Store) {
 	if byClient.Unread == nil || *byClient.Unread != 2 {
 		t.Errorf("unread for the client: got %v, want 2", byClient.Unread)
 	}
-	if _, err := s.Ticket(t.Context(), f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Ticket(f.tb.Context(), f.globex, tk.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Ticket by another client: got error %v, want ErrNotFound", err)
 	}
 	sameJSON(t, "Ticket() by the other super admin", f.ticket(f.sam, tk.ID), tk)

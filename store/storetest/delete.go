@@ -19,7 +19,7 @@ func deleteTests() []test {
 			g := f.create(f.globex, "Globex's")
 			f.drain()
 			first := f.lastEventID() + 1
-			n, err := s.DeleteTickets(t.Context(), f.globex, []store.ID{a.ID, g.ID, missingID, g.ID})
+			n, err := s.DeleteTickets(f.tb.Context(), f.globex, []store.ID{a.ID, g.ID, missingID, g.ID})
 			if err != nil || n != 1 {
 				t.Errorf("DeleteTickets by globex: got %d, %v, want 1, nil", n, err)
 			}
@@ -31,7 +31,7 @@ func deleteTests() []test {
 			a := f.create(f.acme, "Acme's")
 			f.drain()
 			for _, ids := range [][]store.ID{{a.ID}, {missingID}, {}} {
-				if n, err := s.DeleteTickets(t.Context(), f.globex, ids); err != nil || n != 0 {
+				if n, err := s.DeleteTickets(f.tb.Context(), f.globex, ids); err != nil || n != 0 {
 					t.Errorf("DeleteTickets(%v) by globex: got %d, %v, want 0, nil", ids, n, err)
 				}
 			}
@@ -44,7 +44,7 @@ func deleteTests() []test {
 			kept := f.create(f.globex, "kept")
 			f.drain()
 			first := f.lastEventID() + 1
-			n, err := s.DeleteTickets(t.Context(), f.ann, []store.ID{a1.ID, g1.ID, a2.ID})
+			n, err := s.DeleteTickets(f.tb.Context(), f.ann, []store.ID{a1.ID, g1.ID, a2.ID})
 			if err != nil || n != 3 {
 				t.Errorf("DeleteTickets by ann: got %d, %v, want 3, nil", n, err)
 			}
@@ -75,14 +75,14 @@ func testDeleteWithThreads(t *testing.T, s store.Store) {
 	f.drain()
 	first := f.lastEventID() + 1
 
-	n, err := s.DeleteTickets(t.Context(), f.acme, []store.ID{a.ID})
+	n, err := s.DeleteTickets(f.tb.Context(), f.acme, []store.ID{a.ID})
 	if err != nil || n != 1 {
 		t.Fatalf("DeleteTickets: got %d, %v, want 1, nil", n, err)
 	}
 	checkEvents(t, f.sequence(), first, deletedEvent(a), countsEvent(a.ID, acmeID, f.countsData(f.acme)))
 
 	for _, c := range []store.Caller{f.acme, f.ann} {
-		if _, err := s.Ticket(t.Context(), c, a.ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.Ticket(f.tb.Context(), c, a.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Ticket(deleted) by %s: got error %v, want ErrNotFound", c.Name, err)
 		}
 	}
@@ -92,7 +92,7 @@ func testDeleteWithThreads(t *testing.T, s store.Store) {
 	if p := f.list(f.ann, store.ListFilter{Words: []string{"zebra"}}); p.Total != 0 {
 		t.Errorf("search for a deleted thread's words: got %d tickets, want 0", p.Total)
 	}
-	_, err = s.AddThread(t.Context(), store.NewThread{Caller: f.acme, TicketID: a.ID, NewThreadBody: store.NewThreadBody{Message: "hello?"}})
+	_, _, err = s.AddThread(f.tb.Context(), store.NewThread{Caller: f.acme, TicketID: a.ID, NewThreadBody: store.NewThreadBody{Message: "hello?"}})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AddThread(deleted): got error %v, want ErrNotFound", err)
 	}
@@ -103,7 +103,7 @@ func testDeleteWithThreads(t *testing.T, s store.Store) {
 	f.markSeen(f.ann, time.Now(), threadIDs...)
 	f.markSeen(f.acme, time.Now(), threadIDs...)
 	f.noEvents()
-	if n, err := s.DeleteTickets(t.Context(), f.acme, []store.ID{a.ID}); err != nil || n != 0 {
+	if n, err := s.DeleteTickets(f.tb.Context(), f.acme, []store.ID{a.ID}); err != nil || n != 0 {
 		t.Errorf("DeleteTickets(deleted again): got %d, %v, want 0, nil", n, err)
 	}
 }

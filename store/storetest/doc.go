@@ -6,7 +6,7 @@
 //   - Every ticket a store returns (CreateTicket, Ticket, ListTickets, UpdateTicket,
 //     LinkIssue) has its threads and a non-nil Unread for the caller; UpdateTicket and
 //     LinkIssue return what Ticket would return right after.
-//   - ReplayError.Body is the JSON of what the first call returned (a ticket with its
+//   - Replay.Body is the JSON of what the first call returned (a ticket with its
 //     creator's unread, or a thread). Keys share one space per caller across
 //     CreateTicket and AddThread; a key reused for another request is a mismatch.
 //   - CreateTicket needs a remembered owner (else ErrNotFound); a client's ticket is

@@ -67,7 +67,7 @@ func forClient(admin store.Caller, client store.ID, title string, messages ...st
 
 func (f *fixture) createWith(in store.NewTicket) store.Ticket {
 	f.tb.Helper()
-	t, err := f.s.CreateTicket(f.tb.Context(), in)
+	t, _, err := f.s.CreateTicket(f.tb.Context(), in)
 	if err != nil {
 		f.tb.Fatalf("CreateTicket(%q by %s): %v", in.Title, in.Caller.Name, err)
 	}
@@ -96,7 +96,7 @@ func (f *fixture) ticket(c store.Caller, id store.ID) store.Ticket {
 
 func (f *fixture) reply(c store.Caller, id store.ID, message string) store.Thread {
 	f.tb.Helper()
-	th, err := f.s.AddThread(f.tb.Context(), store.NewThread{Caller: c, TicketID: id, NewThreadBody: store.NewThreadBody{Message: message}})
+	th, _, err := f.s.AddThread(f.tb.Context(), store.NewThread{Caller: c, TicketID: id, NewThreadBody: store.NewThreadBody{Message: message}})
 	if err != nil {
 		f.tb.Fatalf("AddThread(%s by %s): %v", id, c.Name, err)
 	}

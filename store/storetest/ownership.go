@@ -53,7 +53,7 @@ func testForeignHeld(t *testing.T, s store.Store) {
 		"UpdateTicket": func() error { _, err := s.UpdateTicket(ctx, g, tk.ID, store.TicketUpdate{Title: ptr("x")}); return err },
 		"LinkIssue":    func() error { _, err := s.LinkIssue(ctx, g, tk.ID, nil); return err },
 		"AddThread": func() error {
-			_, err := s.AddThread(ctx, store.NewThread{Caller: g, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "x"}})
+			_, _, err := s.AddThread(ctx, store.NewThread{Caller: g, TicketID: tk.ID, NewThreadBody: store.NewThreadBody{Message: "x"}})
 			return err
 		},
 		"DeleteTickets": func() error {

@@ -17,7 +17,7 @@ func threadTests() []test {
 			first := f.lastEventID() + 1
 			pause()
 			atts := []store.ID{"cccccccccccccccccccccc01"}
-			th, err := s.AddThread(t.Context(), store.NewThread{Caller: f.acme, TicketID: tk.ID,
+			th, _, err := s.AddThread(f.tb.Context(), store.NewThread{Caller: f.acme, TicketID: tk.ID,
 				NewThreadBody: store.NewThreadBody{Message: "more details", Attachments: atts}})
 			if err != nil {
 				t.Fatalf("AddThread: %v", err)
@@ -62,7 +62,7 @@ func threadTests() []test {
 				caller store.Caller
 				id     store.ID
 			}{{f.globex, tk.ID}, {f.acme, missingID}, {f.ann, missingID}} {
-				_, err := s.AddThread(t.Context(), store.NewThread{Caller: tc.caller, TicketID: tc.id, NewThreadBody: store.NewThreadBody{Message: "x"}})
+				_, _, err := s.AddThread(f.tb.Context(), store.NewThread{Caller: tc.caller, TicketID: tc.id, NewThreadBody: store.NewThreadBody{Message: "x"}})
 				if !errors.Is(err, store.ErrNotFound) {
 					t.Errorf("AddThread(%s by %s): got error %v, want ErrNotFound", tc.id, tc.caller.Name, err)
 				}
