@@ -6,6 +6,11 @@
 #
 #   bash cmd/supportbench/bars.sh                      # every bar once
 #   bash cmd/supportbench/bars.sh broadcast rest-write # some of them
+#   SUPPORTD=/tmp/old/supportd bash cmd/supportbench/bars.sh agents1k # a prebuilt server
+#
+# SUPPORTD and SUPPORTBENCH name prebuilt binaries to run instead of building this
+# tree's (to alternate an old and a new server on the same machine); PPROF_BASE=6060
+# serves pprof on 127.0.0.1:6061, 6062… (instance 1, 2…).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,8 +19,8 @@ OUT=${OUT:-${TMPDIR:-/tmp}/supportbench-results}
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 mkdir -p "$OUT"
-go build -o "$BIN/supportd" ./cmd/supportd
-(cd cmd/supportbench && go build -o "$BIN/supportbench" .)
+if [ -n "${SUPPORTD:-}" ]; then cp "$SUPPORTD" "$BIN/supportd"; else go build -o "$BIN/supportd" ./cmd/supportd; fi
+if [ -n "${SUPPORTBENCH:-}" ]; then cp "$SUPPORTBENCH" "$BIN/supportbench"; else (cd cmd/supportbench && go build -o "$BIN/supportbench" .); fi
 ulimit -n 20000
 
 # serve N: starts N instances on one fresh database; sets URLS and PIDS. They run
@@ -26,6 +31,7 @@ serve() {
   URLS="" PIDS=""
   for i in $(seq 1 "$1"); do
     local port=$((18180 + i))
+    PPROF_ADDR=${PPROF_BASE:+127.0.0.1:$((PPROF_BASE + i))} \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" \
       REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$DB:" JWT_SECRET=$SECRET \
       RATE_LIMIT=${LIMIT-0} LOG_LEVEL=warn ADDR=127.0.0.1:$port "$BIN/supportd" serve >"$OUT/server$i.log" 2>&1 &
@@ -83,6 +89,11 @@ run_bar() {
                 bar slow-none 1 slow -clients 980 -admins 20 -slow 0 -rate 50 -duration 20s ;;
     listeners)  listeners ;;
     abuse)      LIMIT='' bar abuse 1 abuse -phase 10s ;;
+    # Realtime at full size (issue 13): every agent socket a distinct super admin.
+    agents1k)      bar agents1k 1 fanout -clients 1 -admins 1000 -per-admin 1 -rate 20 -duration 10s ;;
+    agents1k-idle) bar agents1k-idle 1 sockets -clients 0 -admins 1000 -per-admin 1 -hold 10s ;;
+    agents5k)      bar agents5k 1 fanout -clients 1 -admins 5000 -per-admin 1 -rate 20 -duration 10s ;;
+    presence5k)    bar presence5k 1 presence -agents 5000 ;;
     *) echo "unknown bar $1" >&2; return 2 ;;
   esac
 }
