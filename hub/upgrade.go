@@ -65,7 +65,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(maxInboundBytes)
 	s := &socket{
 		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires, lastPong: lastPong,
-		queue: make(chan [][]byte, queueSize), done: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	if !h.track(s) {
 		h.release(caller.ID)

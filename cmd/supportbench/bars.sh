@@ -10,7 +10,8 @@
 #
 # SUPPORTD and SUPPORTBENCH name prebuilt binaries to run instead of building this
 # tree's (to alternate an old and a new server on the same machine); PPROF_BASE=6060
-# serves pprof on 127.0.0.1:6061, 6062… (instance 1, 2…).
+# serves pprof on 127.0.0.1:6061, 6062… (instance 1, 2…); PORT_BASE=28180 moves the
+# servers to 28181… (another bars.sh may be running on the same machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,13 +31,16 @@ serve() {
   PGOPTIONS='-c client_min_messages=warning' psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $DB" -c "create database $DB"
   URLS="" PIDS=""
   for i in $(seq 1 "$1"); do
-    local port=$((18180 + i))
+    local port=$((${PORT_BASE:-18180} + i))
     PPROF_ADDR=${PPROF_BASE:+127.0.0.1:$((PPROF_BASE + i))} \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" \
       REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$DB:" JWT_SECRET=$SECRET \
       RATE_LIMIT=${LIMIT-0} LOG_LEVEL=warn ADDR=127.0.0.1:$port "$BIN/supportd" serve >"$OUT/server$i.log" 2>&1 &
-    PIDS="$PIDS $!"
+    local pid=$!
+    PIDS="$PIDS $pid"
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+    # A server that did not start (its port taken) must not leave the tool to another's.
+    kill -0 "$pid" 2>/dev/null || { echo "supportd on port $port did not start: $OUT/server$i.log" >&2; exit 1; }
     URLS="$URLS${URLS:+,}http://127.0.0.1:$port"
   done
 }
