@@ -92,7 +92,8 @@ type socket struct {
 	// tasks are the flusher and the closer, which serve waits for.
 	tasks sync.WaitGroup
 
-	done   chan struct{}
+	done   chan struct{} // closed by kill
+	dead   atomic.Bool   // set by kill, before done is closed
 	once   sync.Once
 	code   websocket.StatusCode
 	reason string
@@ -214,6 +215,7 @@ func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	first := false
 	s.once.Do(func() {
 		s.code, s.reason, first = code, reason, true
+		s.dead.Store(true)
 		close(s.done)
 	})
 	if first && s.conn != nil {
@@ -231,15 +233,9 @@ func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	return first
 }
 
-// killed reports whether kill was called (done is closed).
-func (s *socket) killed() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+// killed reports whether kill was called. It is asked on every delivery: an
+// atomic load, not a receive on done.
+func (s *socket) killed() bool { return s.dead.Load() }
 
 // writeFrames writes whole frames (see textFrame) under one deadline: a peer that
 // does not take them within writeTimeout is cut. The deadline is one reusable
