@@ -34,3 +34,32 @@ func TestQueuedBatchesGoOutAsOneWrite(t *testing.T) {
 		t.Errorf("got ids %v, want 1-6 once each, in order", got)
 	}
 }
+
+// A backlog goes out in fan-outs of at most coalesceMax events, whole batches each.
+func TestQueuedBatchesMergeUpToTheCap(t *testing.T) {
+	log := &fakeLog{}
+	h := newTestHub(t, log)
+	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
+	h.register(agent, -1)
+	var evs []store.Event
+	for range 70 {
+		evs = append(evs, log.add("aaaaaaaaaaaaaaaaaaaaaaaa"))
+	}
+	for i := 10; i < 70; i += 10 {
+		h.inbox <- evs[i : i+10]
+	}
+	h.takeQueued(evs[:10])
+
+	agent.wmu.Lock()
+	var sizes []int
+	for _, b := range agent.waiting {
+		sizes = append(sizes, len(b))
+	}
+	agent.wmu.Unlock()
+	if !slices.Equal(sizes, []int{60, 10}) {
+		t.Errorf("fan-outs of %v events, want [60 10] (at most %d, whole batches)", sizes, coalesceMax)
+	}
+	if got := received(t, agent); len(got) != 70 || got[0] != 1 || got[69] != 70 {
+		t.Errorf("got %d ids (%v…), want 1-70", len(got), got[:min(3, len(got))])
+	}
+}
