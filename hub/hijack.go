@@ -16,9 +16,10 @@ const (
 	// smaller buffers cost nothing in throughput worth having at 10,000 sockets.
 	//
 	// socketWriteBuffer must hold any control frame whole (see wireConn): at most
-	// 14 bytes of header and 125 of payload.
+	// 14 bytes of header and 125 of payload. Nothing else goes through it (data
+	// frames and pings are written to the connection directly), so 256 bytes.
 	socketReadBuffer  = 512
-	socketWriteBuffer = 1024
+	socketWriteBuffer = 256
 
 	// socketSendBuffer caps the kernel's send buffer of each socket (SO_SNDBUF;
 	// Linux doubles the value for its bookkeeping, and stops autotuning it). Left
