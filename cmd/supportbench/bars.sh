@@ -96,8 +96,8 @@ run_bar() {
     # Realtime at full size (issue 13): every agent socket a distinct super admin.
     agents1k)      bar agents1k 1 fanout -clients 1 -admins 1000 -per-admin 1 -rate 20 -duration 10s ;;
     agents1k-idle) bar agents1k-idle 1 sockets -clients 0 -admins 1000 -per-admin 1 -hold 10s ;;
-    agents5k)      bar agents5k 1 fanout -clients 1 -admins 5000 -per-admin 1 -rate 20 -duration 10s ;;
-    presence5k)    bar presence5k 1 presence -agents 5000 ;;
+    agents5k)      bar agents5k 1 fanout -clients 1 -admins 5000 -per-admin 1 -rate 20 -duration 10s -connect-rate 5000 ;;
+    presence5k)    bar presence5k 1 presence -agents 5000 -connect-rate 5000 ;;
     *) echo "unknown bar $1" >&2; return 2 ;;
   esac
 }
