@@ -103,5 +103,5 @@ run_bar() {
 }
 
 bars=("$@")
-[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse)
+[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse agents1k agents1k-idle agents5k presence5k)
 for b in "${bars[@]}"; do run_bar "$b"; done
