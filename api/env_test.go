@@ -56,10 +56,15 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env), opts ...func(*envOpt
 type envOptions struct {
 	cfg    api.Config
 	github api.IssueCreator
+	sync   func(context.Context) (int64, error)
 }
 
 func withConfig(cfg api.Config) func(*envOptions) {
 	return func(o *envOptions) { o.cfg = cfg }
+}
+
+func withSync(f func(context.Context) (int64, error)) func(*envOptions) {
+	return func(o *envOptions) { o.sync = f }
 }
 
 func withGitHub(g api.IssueCreator) func(*envOptions) {
@@ -93,6 +98,7 @@ func newEnv(t testing.TB, st store.Store, opts ...func(*envOptions)) *env {
 		Registry: prometheus.NewRegistry(),
 		GitHub:   o.github,
 		Notify:   func() { e.kicks.Add(1) },
+		Sync:     o.sync,
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -16,6 +16,7 @@ const (
 	CodeNotFound           Code = "NotFound"
 	CodeMethodNotAllowed   Code = "MethodNotAllowed"
 	CodeConflict           Code = "Conflict"
+	CodeGone               Code = "Gone"
 	CodePayloadTooLarge    Code = "PayloadTooLarge"
 	CodeTooManyRequests    Code = "TooManyRequests"
 	CodeInternal           Code = "InternalError"
@@ -38,6 +39,8 @@ func (c Code) Status() int {
 		return http.StatusMethodNotAllowed
 	case CodeConflict:
 		return http.StatusConflict
+	case CodeGone:
+		return http.StatusGone
 	case CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case CodeTooManyRequests:

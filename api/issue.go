@@ -102,7 +102,7 @@ func (s *Service) CreateGitHubIssue(ctx context.Context, c store.Caller, id stor
 		}
 		return GitHubIssue{}, store.Ticket{}, mapStoreErr(err)
 	}
-	s.notify()
+	s.notify(ctx)
 	return issue, t, nil
 }
 

@@ -23,6 +23,8 @@ func TestListValidation(t *testing.T) {
 		"client=nope":                          "client must be an id",
 		"assignee=nope":                        "assignee must be an id",
 		"q=" + string(make([]byte, 0)) + "%00": "q must not contain NUL characters",
+		"q=a+b+c+d+e+f+g+h+i+j":                "q must have at least one word of 3 or more characters",
+		"q=ab":                                 "q must have at least one word of 3 or more characters",
 	}
 	eachStore(t, func(t *testing.T, e *env) {
 		agent := e.agent(t, "Ann")
@@ -156,7 +158,12 @@ func TestListSearch(t *testing.T) {
 			"100%":              1,
 			"reset broken":      1,
 			"nothing-like-this": 0,
-			"_":                 0,
+			"x_y":               0,
+			// Words under three characters filter what a longer word found.
+			"wrong is":   1,
+			"is invoice": 1,
+			"re 100% s":  1,
+			"scanner zz": 0,
 		}
 		for q, want := range cases {
 			r := e.req(t, "GET", "/support-tickets?countByStatus=true&q="+url.QueryEscape(q), a.token, nil)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 
 	"github.com/supportd/supportd/store"
@@ -57,7 +58,12 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, c store.Calle
 // write fails (the client is gone), it aborts the connection.
 func (s *Server) mustWrite(w http.ResponseWriter, r *http.Request, err error, b []byte) {
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "list aborted mid-answer", "path", r.URL.Path, "err", err)
+		// A reader that hung up cancelled the read: that is a 499, not a failure.
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelInfo
+		}
+		s.log.Log(r.Context(), level, "list aborted mid-answer", "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if _, err := w.Write(b); err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -11,18 +12,21 @@ import (
 
 // The contract's limits (its "Decisions" section); each is tested.
 const (
-	maxTitleLen       = 200
-	maxSubjectLen     = 200
-	maxAPILen         = 100
-	maxMessageLen     = 10_000
-	maxThreads        = 100
-	maxAttachments    = 20
-	maxIDs            = 1000
-	maxIssueURLLen    = 2048
-	maxLimit          = 100
-	defaultLimit      = 10
-	maxQueryLen       = 200
-	maxQueryWords     = 10
+	maxTitleLen    = 200
+	maxSubjectLen  = 200
+	maxAPILen      = 100
+	maxMessageLen  = 10_000
+	maxThreads     = 100
+	maxAttachments = 20
+	maxIDs         = 1000
+	maxIssueURLLen = 2048
+	maxLimit       = 100
+	defaultLimit   = 10
+	maxQueryLen    = 200
+	maxQueryWords  = 10
+	// minSearchWordLen is the shortest word a search can look up through its index
+	// (trigrams): q needs one such word, and shorter ones only filter what it found.
+	minSearchWordLen  = 3
 	maxIdempotencyKey = 255
 )
 
@@ -235,5 +239,14 @@ func parseWords(q string) ([]string, error) {
 	if len(words) > maxQueryWords {
 		return nil, badRequest("q must have at most %d words", maxQueryWords)
 	}
+	if len(words) > 0 && !slices.ContainsFunc(words, indexable) {
+		return nil, badRequest("q must have at least one word of %d or more characters", minSearchWordLen)
+	}
 	return words, nil
 }
+
+func indexable(w string) bool { return utf8.RuneCountInString(w) >= minSearchWordLen }
+
+// searchTooSlow answers a search that ran into the store's deadline (2 s), saying how
+// to narrow it.
+const searchTooSlow = "q matches too much to search in time: use longer or rarer words, or filter by status, category or client"

@@ -30,6 +30,7 @@ func (s *Server) Handler() http.Handler {
 	s.readOnly(r, allow, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)
 	s.readOnly(r, allow, "/openapi.json", s.openAPI)
 	s.readOnly(r, allow, "/asyncapi.json", s.asyncAPI)
+	r.Post("/github/webhook", s.handle(s.githubWebhook)) // signed by GitHub, no token
 	for pattern, h := range s.extra {
 		r.Mount(pattern, h)
 	}
@@ -67,6 +68,11 @@ func (s *Server) restRoutes() map[string]map[string]handlerFunc {
 		"/support-tickets/{id}/thread":       {"POST": s.addThread},
 		"/support-tickets/{id}/threads":      {"GET": s.listThreads},
 		"/support-tickets/{id}/github-issue": {"POST": s.createGitHubIssue},
+		"/webhooks":                          {"GET": s.listWebhooks, "POST": s.createWebhook},
+		"/webhooks/{id}":                     {"DELETE": s.deleteWebhook},
+		"/webhooks/{id}/deliveries":          {"GET": s.webhookDeliveries},
+		"/webhooks/{id}/replay":              {"POST": s.replayWebhook},
+		"/events":                            {"GET": s.events},
 	}
 }
 
@@ -84,7 +90,7 @@ func (s *Server) route(r chi.Router, allow allowTable, pattern string, methods m
 		names = append(names, "HEAD")
 	}
 	r.Handle(pattern, s.notAllowed(allow.add(pattern, names)))
-	guarded := r.With(s.authenticate, s.rateLimit)
+	guarded := r.With(s.authenticate, s.rateLimit, stampWrites)
 	for m, h := range methods {
 		guarded.Method(m, pattern, s.handle(h))
 		if m == "GET" {

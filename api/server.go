@@ -21,6 +21,8 @@ type Config struct {
 	RateBurst int
 	// Origins are the ALLOWED_ORIGINS patterns (CORS and WebSockets).
 	Origins Origins
+	// GitHubWebhookSecret verifies POST /github/webhook; empty: that route answers 503.
+	GitHubWebhookSecret string
 }
 
 // Deps are the parts built in cmd and passed in.
@@ -31,8 +33,15 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// GitHub creates issues; nil when GITHUB_TOKEN or GITHUB_REPO is unset.
 	GitHub IssueCreator
-	// Notify is called after every committed write, so that its events go out at once.
+	// Webhooks is the store's integrations part; nil: Store's own, if it has one.
+	Webhooks store.Webhooks
+	// Notify is called after every committed write that waits for nothing (a
+	// socket's seen), so that its events go out at once.
 	Notify func()
+	// Sync waits for the events committed so far to be numbered and returns the
+	// newest event id (pubsub.Relay.Sync): REST writes answer it in
+	// X-Last-Event-Id. Nil: they answer without it.
+	Sync func(ctx context.Context) (int64, error)
 	// Ready reports whether the engines behind the server answer (for /readyz):
 	// an error makes /readyz 503.
 	Ready func(ctx context.Context) error
@@ -51,12 +60,16 @@ type Server struct {
 	svc      *Service
 	people   *people
 	limiter  *rateLimiter
+	reads    *inflight
 	metrics  *metrics
 	registry *prometheus.Registry
 	ready    func(ctx context.Context) error
 	degraded func(ctx context.Context) (string, error)
 	extra    map[string]http.Handler
 	now      func() time.Time
+	hooks    store.Webhooks // nil: the webhook routes answer 503
+	kick     func()
+	sync     func(ctx context.Context) (int64, error)
 }
 
 // New builds the server; Handler returns its router.
@@ -70,21 +83,28 @@ func New(cfg Config, d Deps) *Server {
 	if d.Ready == nil {
 		d.Ready = d.Store.Ping
 	}
+	if d.Webhooks == nil {
+		d.Webhooks, _ = d.Store.(store.Webhooks)
+	}
 	s := &Server{
 		cfg:      cfg,
 		store:    d.Store,
 		auth:     d.Auth,
 		log:      d.Log,
-		svc:      NewService(d.Store, d.GitHub, d.Notify, d.Now),
+		kick:     d.Notify,
+		sync:     d.Sync,
 		people:   newPeople(d.Store),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
+		reads:    newInflight(maxReadsInFlight),
 		metrics:  newMetrics(d.Registry),
 		registry: d.Registry,
 		ready:    d.Ready,
 		degraded: d.Degraded,
 		extra:    map[string]http.Handler{},
 		now:      d.Now,
+		hooks:    d.Webhooks,
 	}
+	s.svc = NewService(d.Store, d.GitHub, s.afterCommit, d.Now)
 	return s
 }
 

@@ -13,12 +13,13 @@ import (
 type Service struct {
 	store  store.Store
 	github IssueCreator
-	notify func()
+	notify func(context.Context)
 	now    func() time.Time
 }
 
 // NewService wires a service; github may be nil (issue creation answers 503).
-func NewService(st store.Store, github IssueCreator, notify func(), now func() time.Time) *Service {
+// notify is called after every committed write, with the write's context.
+func NewService(st store.Store, github IssueCreator, notify func(context.Context), now func() time.Time) *Service {
 	return &Service{store: st, github: github, notify: notify, now: now}
 }
 
@@ -69,7 +70,7 @@ func (s *Service) MarkSeen(ctx context.Context, c store.Caller, threadIDs []stor
 	if err := s.store.MarkSeen(ctx, c, threadIDs, s.now()); err != nil {
 		return mapStoreErr(err)
 	}
-	s.notify()
+	s.notify(ctx)
 	return nil
 }
 
@@ -98,9 +99,10 @@ func (s *Service) CreateTicket(ctx context.Context, c store.Caller, in insertReq
 	}
 	t, err := s.store.CreateTicket(ctx, nt)
 	if err != nil {
+		s.notifyReplay(ctx, err)
 		return store.Ticket{}, mapStoreErr(err)
 	}
-	s.notify()
+	s.notify(ctx)
 	return t, nil
 }
 
@@ -108,9 +110,10 @@ func (s *Service) CreateTicket(ctx context.Context, c store.Caller, in insertReq
 func (s *Service) Reply(ctx context.Context, in store.NewThread) (store.Thread, error) {
 	th, err := s.store.AddThread(ctx, in)
 	if err != nil {
+		s.notifyReplay(ctx, err)
 		return store.Thread{}, mapStoreErr(err)
 	}
-	s.notify()
+	s.notify(ctx)
 	return th, nil
 }
 
@@ -132,7 +135,7 @@ func (s *Service) Update(ctx context.Context, c store.Caller, id store.ID, o obj
 	if _, err := s.store.UpdateTicket(ctx, c, id, u); err != nil {
 		return mapStoreErr(err)
 	}
-	s.notify()
+	s.notify(ctx)
 	return nil
 }
 
@@ -142,10 +145,17 @@ func (s *Service) Delete(ctx context.Context, c store.Caller, ids []store.ID) (i
 	if err != nil {
 		return 0, mapStoreErr(err)
 	}
-	if n > 0 {
-		s.notify()
-	}
+	s.notify(ctx) // even for none: the answer carries the newest id
 	return n, nil
+}
+
+// notifyReplay notifies for an idempotent replay: the write it repeats committed
+// earlier, and its answer carries an id past that write's events too.
+func (s *Service) notifyReplay(ctx context.Context, err error) {
+	var rep *store.ReplayError
+	if errors.As(err, &rep) {
+		s.notify(ctx)
+	}
 }
 
 // TicketClient returns the client of a ticket c may see, or store.ErrNotFound: the

@@ -40,6 +40,9 @@ func (s *Server) markSeen(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.allowMore(w, caller(r).ID, store.SeenCost(len(list))-1); err != nil {
+		return err
+	}
 	if err := s.svc.MarkSeen(r.Context(), caller(r), list); err != nil {
 		return err
 	}

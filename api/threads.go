@@ -29,6 +29,11 @@ func (s *Server) listThreads(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.svc.firstVisible(r.Context(), c, id, err)
 	}
+	release, ok := s.reads.acquire(c.ID)
+	if !ok {
+		return s.reads.refuse(w, "list reads")
+	}
+	defer release()
 	page, err := s.store.Threads(r.Context(), c, id, before, limit)
 	if errors.Is(err, store.ErrNotThread) {
 		return badRequest("before must be a thread of this ticket")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -51,10 +52,18 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	release, ok := s.reads.acquire(c.ID)
+	if !ok {
+		return s.reads.refuse(w, "list reads")
+	}
+	defer release()
 	if err := s.setLastEventID(w, r); err != nil {
 		return err
 	}
 	page, err := s.store.ListTickets(r.Context(), c, f)
+	if errors.Is(err, store.ErrSearchTooSlow) {
+		return badRequest("%s", searchTooSlow)
+	}
 	if err != nil {
 		return err
 	}

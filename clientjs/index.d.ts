@@ -134,7 +134,12 @@ export interface UpdateTicketBody {
   issueUrl?: string | null;
 }
 
-export interface Completed {
+/** A write's answer: X-Last-Event-Id, the newest event id once the write's own events were numbered (null when the server could not number them in time). */
+export interface Written {
+  lastEventId: EventId | null;
+}
+
+export interface Completed extends Written {
   status: 'completed';
 }
 
@@ -152,7 +157,7 @@ export interface GithubIssue {
   assignees: string[];
 }
 
-export interface GithubIssueResult {
+export interface GithubIssueResult extends Written {
   data: { githubIssue: GithubIssue; issueUrl: string };
 }
 
@@ -162,7 +167,7 @@ export interface WriteOptions {
 }
 
 export type ErrorCode =
-  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'Conflict'
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'MethodNotAllowed' | 'Conflict' | 'Gone'
   | 'PayloadTooLarge' | 'TooManyRequests' | 'InternalError' | 'BadGateway' | 'ServiceUnavailable'
   | 'GatewayTimeout' | 'HTTPError' | 'NetworkError' | 'Timeout';
 
@@ -198,9 +203,9 @@ export interface Tickets {
   /** GET /support-tickets/{id}/threads: threads older than `before` (default: the newest), oldest first; `limit` 1–100, default 50. */
   threads(id: Id, params?: ThreadsParams): Promise<ThreadsPage>;
   /** POST /support-tickets/insert, with an Idempotency-Key (reused by its retries). */
-  create(body: CreateTicketBody, options?: WriteOptions): Promise<{ data: Ticket }>;
+  create(body: CreateTicketBody, options?: WriteOptions): Promise<{ data: Ticket } & Written>;
   /** POST /support-tickets/{id}/thread, with an Idempotency-Key (reused by its retries). */
-  reply(id: Id, body: ReplyBody, options?: WriteOptions): Promise<{ data: Thread }>;
+  reply(id: Id, body: ReplyBody, options?: WriteOptions): Promise<{ data: Thread } & Written>;
   /** PUT /support-tickets/{id}. */
   update(id: Id, body: UpdateTicketBody): Promise<Completed>;
   /** DELETE /support-tickets/{id}. */
@@ -273,10 +278,17 @@ export interface HelloEvent {
   type: 'hello';
   data: { role: Role; user: Person; lastEventId: EventId };
 }
+/** Who is online, as a socket was told: super admins get the agents online (sorted by _id); clients get how many there are. */
+export type Presence = { online: Person[] } | { agentsOnline: number };
 export interface PresenceEvent {
   type: 'presence';
-  /** Super admins get the agents online; clients get how many there are. */
-  data: { online: Person[] } | { agentsOnline: number };
+  /** The whole state, after the snapshot that follows hello and after every change (the same as Connection.presence). */
+  data: Presence;
+}
+/** Super admins: who joined and who left since the last change (may repeat what the snapshot already showed). */
+export interface PresenceChangedEvent {
+  type: 'presence.changed';
+  data: { joined: Person[]; left: Person[] };
 }
 export interface TypingEvent {
   type: 'typing';
@@ -316,6 +328,7 @@ export interface StateEvent {
 export interface EventMap {
   hello: HelloEvent;
   presence: PresenceEvent;
+  'presence.changed': PresenceChangedEvent;
   'ticket.created': RecordedEvent<'ticket.created', EventTicket>;
   'ticket.updated': RecordedEvent<'ticket.updated', Omit<EventTicket, 'threads'>>;
   'ticket.status': RecordedEvent<'ticket.status', { status: Status; previousStatus: Status }>;
@@ -340,6 +353,10 @@ export class Connection {
   readonly lastEventId: EventId | null;
   /** The current socket's hello data, or null while not connected. */
   readonly hello: HelloEvent['data'] | null;
+  /** Who is online: the socket's presence snapshot with the changes since; null before it and once the socket drops. */
+  readonly presence: Presence | null;
+  /** Whether the stream has passed this event id (e.g. a write's lastEventId): its events were delivered or predate the connection. */
+  reached(id: EventId | null | undefined): boolean;
   /** Registers a handler; returns a function that removes it. */
   on<K extends EventType>(type: K, handler: (event: EventMap[K]) => void): () => void;
   /** Sends typing for a ticket (at most once per 2 s per ticket); false when not sent. */
@@ -350,9 +367,62 @@ export class Connection {
   close(): void;
 }
 
+// Integrations: webhooks (super admins) and the events feed.
+
+/** The recorded event types a webhook can choose. */
+export type WebhookEventType =
+  | 'ticket.created' | 'ticket.updated' | 'ticket.status' | 'ticket.deleted'
+  | 'thread.added' | 'threads.seen' | 'counts';
+
+export interface Webhook {
+  _id: Id;
+  url: string;
+  events: WebhookEventType[];
+  /** `whsec_…`: only in the answer of create. */
+  secret?: string;
+  createdAt: Time;
+}
+
+export interface WebhookDelivery {
+  eventId: EventId;
+  attempt: number;
+  /** The endpoint's HTTP status; 0 when it did not answer. */
+  status: number;
+  error: string | null;
+  durationMs: number;
+  at: Time;
+}
+
+export interface Webhooks {
+  /** POST /webhooks: `events` defaults to every type but counts. Not retried automatically. */
+  create(body: { url: string; events?: WebhookEventType[] }): Promise<{ data: Webhook & { secret: string } }>;
+  /** GET /webhooks (without secrets). */
+  list(): Promise<{ data: Webhook[] }>;
+  /** DELETE /webhooks/{id}. */
+  delete(id: Id): Promise<Completed>;
+  /** GET /webhooks/{id}/deliveries: recent attempts, newest first. */
+  deliveries(id: Id, params?: { limit?: number }): Promise<{ data: WebhookDelivery[] }>;
+  /** POST /webhooks/{id}/replay: delivery restarts after that event id. */
+  replay(id: Id, fromEventId: EventId | number): Promise<{ status: 'accepted' }>;
+}
+
+export interface EventsPage {
+  /** The caller's events, in order, as its socket would get them. */
+  data: RecordedEvent<string, unknown>[];
+  /** Pass as `after` for the next page. */
+  lastEventId: EventId;
+}
+
+export interface Events {
+  /** GET /events: throws SupportdError 'Gone' (410) when `after` is older than the log keeps. */
+  list(params?: { after?: EventId | number; limit?: number }): Promise<EventsPage>;
+}
+
 export interface Client {
   readonly baseUrl: string;
   readonly tickets: Tickets;
+  readonly webhooks: Webhooks;
+  readonly events: Events;
   /** Opens the realtime connection; it reconnects by itself until close(). */
   connect(options?: ConnectOptions): Connection;
 }

@@ -73,9 +73,13 @@ type Config struct {
 
 // Deps are the parts the hub uses, built in cmd.
 type Deps struct {
-	Auth     Authenticator
-	Service  Service
-	Log      EventLog
+	Auth    Authenticator
+	Service Service
+	Log     EventLog
+	// Newest reads the log's newest id for hello; nil: Log.LastEventID. cmd gives
+	// it a connection pool of its own, so that in a reconnect storm hello does not
+	// wait behind the replays' reads.
+	Newest   func(ctx context.Context) (int64, error)
 	Broker   pubsub.Broker
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
@@ -94,18 +98,24 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *metrics
 	budget  Budget
+	newest  *pubsub.Coalescer // the log's newest id, one read for the sockets that arrive together
 
-	mu            sync.Mutex
-	cursor        int64 // id of the newest event fanned out
-	admins        map[*socket]struct{}
-	clients       map[store.ID]map[*socket]struct{}
-	perUser       map[store.ID]int
-	agents        map[store.ID]agent   // super admins with sockets here
-	all           map[*socket]struct{} // every socket, registered or still replaying
-	online        []store.Person       // presence across instances, as last read
-	presenceCache *presenceFrames      // frames of online: built at first need, rebuilt at once on a change
-	outbox        []parcel             // a fan-out's parcels, reused (see sendAllLocked)
-	closing       bool
+	mu      sync.Mutex
+	cursor  int64 // id of the newest event fanned out
+	admins  map[*socket]struct{}
+	clients map[store.ID]map[*socket]struct{}
+	perUser map[store.ID]int
+	agents  map[store.ID]agent   // super admins with sockets here
+	all     map[*socket]struct{} // every socket, registered or still replaying
+	outbox  []parcel             // a fan-out's parcels, reused (see sendAllLocked)
+	closing bool
+
+	// Presence (see presence_view.go).
+	remote   map[store.ID]struct{} // the other instances' agents, as last read
+	view     map[store.ID][]byte   // who the sockets are told is online: person JSON by id
+	touched  map[store.ID][]byte   // people whose state changed since the last flush
+	snapshot []byte                // super admins' frame of the view; nil once it changed
+	leftHere bool                  // an agent left here since the last flush
 
 	// gap is the dispatcher's state: owned by Run's goroutine (tests drive it
 	// directly, without Run).
@@ -137,7 +147,7 @@ func New(cfg Config, d Deps) *Hub {
 	if cfg.PingTimeout <= 0 {
 		cfg.PingTimeout = defaultPingTimeout
 	}
-	return &Hub{
+	h := &Hub{
 		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Log, broker: d.Broker, log: d.Logger,
 		metrics:    newMetrics(d.Registry),
 		budget:     d.Budget,
@@ -146,6 +156,9 @@ func New(cfg Config, d Deps) *Hub {
 		perUser:    map[store.ID]int{},
 		agents:     map[store.ID]agent{},
 		all:        map[*socket]struct{}{},
+		remote:     map[store.ID]struct{}{},
+		view:       map[store.ID][]byte{},
+		touched:    map[store.ID][]byte{},
 		inbox:      make(chan []store.Event, inboxSize),
 		fills:      make(chan logFill),
 		fillReq:    make(chan struct{}, 1),
@@ -153,6 +166,12 @@ func New(cfg Config, d Deps) *Hub {
 		presenceCh: make(chan struct{}, 1),
 		refreshCh:  make(chan struct{}, 1),
 	}
+	newest := d.Newest
+	if newest == nil {
+		newest = func(ctx context.Context) (int64, error) { return h.events.LastEventID(ctx) }
+	}
+	h.newest = pubsub.NewCoalescer(newest, logTimeout)
+	return h
 }
 
 // Start reads the newest event id, so that the hub fans out what comes after it.
@@ -224,18 +243,6 @@ func (h *Hub) cursorNow() int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.cursor
-}
-
-// lastInLog returns 0 with its error, so that a caller given no newest id sees
-// nothing missed rather than a stale one.
-func (h *Hub) lastInLog(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithTimeout(ctx, logTimeout)
-	defer cancel()
-	last, err := h.events.LastEventID(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return last, nil
 }
 
 // subscriber adapts the hub to pubsub.Handler.

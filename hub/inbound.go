@@ -35,8 +35,8 @@ const (
 // draw on it as REST calls would, so that many sockets of one caller cannot do what
 // REST refuses; ping stays free.
 type Budget interface {
-	// Allow takes one request from id's budget, or says how long until one is there.
-	Allow(id store.ID) (bool, time.Duration)
+	// Allow takes cost requests from id's budget, or says how long until they are there.
+	Allow(id store.ID, cost int) (bool, time.Duration)
 }
 
 type inbound struct {
@@ -93,13 +93,13 @@ func (s *socket) readLoop(ctx context.Context) {
 	}
 }
 
-// withinBudget takes one request from the caller's budget, or answers the message
+// withinBudget takes cost requests from the caller's budget, or answers the message
 // with TooManyRequests, as REST answers 429, and says to do nothing.
-func (s *socket) withinBudget() bool {
+func (s *socket) withinBudget(cost int) bool {
 	if s.h.budget == nil {
 		return true
 	}
-	ok, wait := s.h.budget.Allow(s.caller.ID)
+	ok, wait := s.h.budget.Allow(s.caller.ID, cost)
 	if !ok {
 		secs := max(1, int(math.Ceil(wait.Seconds())))
 		s.send([][]byte{errorFrame("TooManyRequests", "Too many requests, retry in "+strconv.Itoa(secs)+" s")})
@@ -108,7 +108,7 @@ func (s *socket) withinBudget() bool {
 }
 
 func (s *socket) seen(ctx context.Context, raw []json.RawMessage) {
-	if !s.withinBudget() {
+	if !s.withinBudget(store.SeenCost(len(raw))) {
 		return
 	}
 	if len(raw) == 0 {
@@ -152,7 +152,7 @@ func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]tim
 	}
 	// Only typing that would be relayed costs: the dropped repeats above cost
 	// nothing, and a client sends one per keystroke or so.
-	if !s.withinBudget() {
+	if !s.withinBudget(1) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)

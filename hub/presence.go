@@ -2,8 +2,6 @@ package hub
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/supportd/supportd/pubsub"
@@ -21,9 +19,13 @@ const (
 	presenceRefresh = 10 * time.Second
 	// presenceTimeout bounds one round of presence I/O.
 	presenceTimeout = 5 * time.Second
-	// presenceMinGap spaces presence rounds: every round sends the whole list to
-	// every socket, and a wave of agents connecting must cost a few rounds, not one
-	// per agent. Changes within the gap coalesce into the next round.
+	// presenceBatch gathers this instance's joins and leaves into one
+	// presence.changed per socket and one write to Redis: a wave of agents
+	// connecting costs each socket a frame per batch, not one per agent.
+	presenceBatch = 100 * time.Millisecond
+	// presenceMinGap spaces the re-reads of every instance's list that other
+	// instances' announcements trigger: a read costs the whole list, so a wave of
+	// changes elsewhere must cost a few reads, not one per change.
 	presenceMinGap = 500 * time.Millisecond
 )
 
@@ -46,20 +48,23 @@ func (h *Hub) presenceChanged() {
 
 // runPresence publishes this instance's agents and keeps every socket's view of
 // who is online current, until ctx ends; then it withdraws this instance's agents.
-// Writes to the broker happen at once (another instance may be reading the union);
-// only the rounds that re-read and tell every socket are spaced by presenceMinGap.
+// Local changes reach the view at once (see presence_view.go); this loop sends
+// them out in batches of presenceBatch, writes them to the broker and tells the
+// other instances, and re-reads the others' lists when they announce a change
+// (spaced by presenceMinGap) and every presenceRefresh.
 func (h *Hub) runPresence(ctx context.Context) {
 	tick := time.NewTicker(presenceRefresh)
 	defer tick.Stop()
 	h.writePresence(ctx, false)
-	var due <-chan time.Time // set while a round is pending
-	var last time.Time       // when the last round ran
-	pending := func() {
-		if due == nil {
-			due = time.After(time.Until(last.Add(presenceMinGap)))
+	var flush <-chan time.Time // set while local changes wait to go out
+	var read <-chan time.Time  // set while a re-read is pending
+	var lastRead time.Time
+	readSoon := func() {
+		if read == nil {
+			read = time.After(time.Until(lastRead.Add(presenceMinGap)))
 		}
 	}
-	pending()
+	readSoon()
 	for {
 		select {
 		case <-ctx.Done():
@@ -69,16 +74,25 @@ func (h *Hub) runPresence(ctx context.Context) {
 			cancel()
 			return
 		case <-h.presenceCh:
+			if flush == nil {
+				flush = time.After(presenceBatch)
+			}
+		case <-flush:
+			flush = nil
 			h.writePresence(ctx, true)
-			pending()
+			if h.takeLeftHere() {
+				h.readPresence(ctx) // and flush
+			} else {
+				h.flushPresence()
+			}
 		case <-h.refreshCh:
-			pending()
+			readSoon()
 		case <-tick.C:
 			h.writePresence(ctx, false)
-			pending()
-		case <-due:
-			due, last = nil, time.Now()
-			h.refreshPresence(ctx)
+			readSoon()
+		case <-read:
+			read, lastRead = nil, time.Now()
+			h.readPresence(ctx)
 		}
 	}
 }
@@ -98,68 +112,29 @@ func (h *Hub) writePresence(ctx context.Context, announce bool) {
 	}
 }
 
-// refreshPresence reads who is online everywhere and, when it changed, tells every
-// socket here.
-func (h *Hub) refreshPresence(ctx context.Context) {
+// readPresence reads who is online on the other instances and sends the sockets
+// here what changed.
+func (h *Hub) readPresence(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, presenceTimeout)
 	defer cancel()
-	online, err := h.broker.Presence(ctx)
+	others, err := h.broker.Presence(ctx, h.cfg.Instance)
 	if err != nil {
 		// Redis down: the agents here are all this instance can vouch for (a
 		// stale list would keep agents who left "online" for the whole outage).
 		h.log.Warn("reading presence failed; showing this instance's agents only", "err", err)
-		online = h.localAgents()
-		slices.SortFunc(online, func(a, b store.Person) int { return strings.Compare(string(a.ID), string(b.ID)) })
+		others = nil
 	}
+	h.setRemote(others)
+	h.flushPresence()
+}
+
+// localAgents lists the super admins with sockets here.
+func (h *Hub) localAgents() []store.Person {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if slices.Equal(online, h.online) {
-		return
+	out := make([]store.Person, 0, len(h.agents))
+	for id, a := range h.agents {
+		out = append(out, store.Person{ID: id, Name: a.name})
 	}
-	h.online = online
-	h.presenceCache = nil
-	admin, client := h.presenceFramesLocked()
-	forAdmin, forClient := [][]byte{admin}, [][]byte{client}
-	out := h.outbox[:0]
-	for s := range h.all {
-		if s.caller.IsSuperAdmin() {
-			out = append(out, parcel{s, forAdmin})
-		} else {
-			out = append(out, parcel{s, forClient})
-		}
-	}
-	h.sendAllLocked(out)
+	return out
 }
-
-// presenceFrame is the presence message for a socket of c, as of now.
-func (h *Hub) presenceFrame(c store.Caller) []byte {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	admin, client := h.presenceFramesLocked()
-	if c.IsSuperAdmin() {
-		return admin
-	}
-	return client
-}
-
-// presenceFramesLocked returns the presence frames for the current list, built once
-// per change: every socket that opens gets one, and with thousands of agents online
-// the list is tens of KiB, so a wave of connects would otherwise build (and leave as
-// garbage) one list per socket.
-func (h *Hub) presenceFramesLocked() (admin, client []byte) {
-	if h.presenceCache == nil {
-		online := h.online
-		if online == nil {
-			online = []store.Person{}
-		}
-		h.presenceCache = &presenceFrames{
-			admin:  control("presence", map[string]any{"online": online}),
-			client: control("presence", map[string]int{"agentsOnline": len(online)}),
-		}
-	}
-	return h.presenceCache.admin, h.presenceCache.client
-}
-
-// presenceFrames are the presence frames of one list, shared read-only by every
-// socket they are sent to.
-type presenceFrames struct{ admin, client []byte }

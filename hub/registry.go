@@ -42,20 +42,48 @@ func (h *Hub) readScope(parent context.Context, c store.Caller, after int64) ([]
 	return evs, nil
 }
 
-// prunedAfter reports whether events after `after` were pruned: ids are contiguous
-// in the log and pruning removes its start, so one row tells (the next event is not
-// after+1, or there is none though the cursor is past `after`).
-func (h *Hub) prunedAfter(parent context.Context, after, newest int64) (bool, error) {
-	ctx, cancel := context.WithTimeout(parent, logTimeout)
-	defer cancel()
-	next, err := h.events.EventsAfter(ctx, after, 1)
-	if err != nil {
-		return false, h.logReadErr(parent, err)
+// probe is a read of the first event after a resume point, on a goroutine of its
+// own (see startProbe).
+type probe struct {
+	done   chan struct{}
+	cursor int64 // the hub's cursor before the read: the log held at least that much
+	next   []store.Event
+	err    error
+}
+
+// startProbe reads the first event after `after` while the socket reads the newest
+// id: in a reconnect storm both wait for a database connection, and one wait is
+// enough. Whoever starts it must call wait before returning (the goroutine ends
+// with the read, bounded by logTimeout).
+func (h *Hub) startProbe(parent context.Context, after int64) *probe {
+	p := &probe{done: make(chan struct{}), cursor: h.cursorNow()}
+	go func() {
+		defer close(p.done)
+		ctx, cancel := context.WithTimeout(parent, logTimeout)
+		defer cancel()
+		if p.next, p.err = h.events.EventsAfter(ctx, after, 1); p.err != nil {
+			p.err = h.logReadErr(parent, p.err)
+		}
+	}()
+	return p
+}
+
+func (p *probe) wait() { <-p.done }
+
+// pruned reports whether events after `after` were pruned: ids are contiguous in
+// the log and pruning removes its start, so the probe's one row tells (the next
+// event is not after+1, or there is none though the log was past `after` when the
+// read began). Past, as known then: the cursor, not hello's newest id, which may
+// have been read after the probe and count events numbered since.
+func (p *probe) pruned(after int64) (bool, error) {
+	p.wait()
+	if p.err != nil {
+		return false, p.err
 	}
-	if len(next) == 0 {
-		return after < newest, nil
+	if len(p.next) == 0 {
+		return after < p.cursor, nil
 	}
-	return next[0].ID > after+1, nil
+	return p.next[0].ID > after+1, nil
 }
 
 // register adds s to the live fan-out if the hub's cursor is at or below after
@@ -75,13 +103,6 @@ func (h *Hub) addLocked(s *socket, floor int64) {
 	s.setLive(true)
 	if s.caller.IsSuperAdmin() {
 		h.admins[s] = struct{}{}
-		a := h.agents[s.caller.ID]
-		a.name = s.caller.Name
-		a.sockets++
-		h.agents[s.caller.ID] = a
-		if a.sockets == 1 {
-			h.localPresenceChanged()
-		}
 		return
 	}
 	set := h.clients[s.caller.ID]
@@ -99,21 +120,12 @@ func (h *Hub) unregister(s *socket) {
 	h.removeLocked(s)
 }
 
-// removeLocked takes s out of the fan-out; again does nothing.
+// removeLocked takes s out of the fan-out and presence; again does nothing.
 func (h *Hub) removeLocked(s *socket) {
 	s.setLive(false)
+	h.leavePresenceLocked(s)
 	if s.caller.IsSuperAdmin() {
-		if _, ok := h.admins[s]; ok {
-			delete(h.admins, s)
-			a := h.agents[s.caller.ID]
-			a.sockets--
-			if a.sockets <= 0 {
-				delete(h.agents, s.caller.ID)
-				h.localPresenceChanged()
-			} else {
-				h.agents[s.caller.ID] = a
-			}
-		}
+		delete(h.admins, s)
 		return
 	}
 	if set := h.clients[s.caller.ID]; set != nil {
@@ -122,15 +134,4 @@ func (h *Hub) removeLocked(s *socket) {
 			delete(h.clients, s.caller.ID)
 		}
 	}
-}
-
-// localAgents lists the super admins with sockets here.
-func (h *Hub) localAgents() []store.Person {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]store.Person, 0, len(h.agents))
-	for id, a := range h.agents {
-		out = append(out, store.Person{ID: id, Name: a.name})
-	}
-	return out
 }

@@ -89,7 +89,8 @@ func (h *Hub) runLogReader(ctx context.Context) {
 	}
 }
 
-// newestInLog is lastInLog with the reader's deadline; it logs its failure.
+// newestInLog reads the log's newest id with the reader's deadline; it logs its
+// failure.
 func (h *Hub) newestInLog(ctx context.Context) (int64, error) {
 	rctx, cancel := context.WithTimeout(ctx, fillTimeout)
 	defer cancel()

@@ -34,10 +34,10 @@ const (
 
 // socket is one authenticated WebSocket. Once started it has one goroutine: serve,
 // which reads the client's messages until the connection ends (a starter writes
-// hello, presence and the replay meanwhile, and ends). Live frames are mostly written by whoever
-// sends them (see push); those that must wait are written by a flusher goroutine
-// that exists only while some wait, and the heartbeat and the token's expiry are
-// a timer's callbacks. An idle socket so costs one goroutine's stack, not two,
+// hello, presence and the replay meanwhile, and ends). Live frames are mostly
+// written by whoever sends them (see push); those that must wait are written by a
+// flusher goroutine that exists only while some wait, and the heartbeat and the
+// token's expiry are a timer's callbacks. An idle socket so costs one goroutine's stack, not two,
 // and no queue: at 1,000 sockets of distinct agents that is about a fifth of
 // the server's memory per socket. Everything else talks to it through send and
 // kill.
@@ -54,9 +54,14 @@ type socket struct {
 	// floor is the newest event id a replay already wrote; live events at or below
 	// it are skipped. Guarded by h.mu.
 	floor int64
+	// inPresence is set once the socket got its presence snapshot (it gets the
+	// changes from then on); agentsSeen is the agentsOnline a client's socket was
+	// last told. Guarded by h.mu.
+	inPresence bool
+	agentsSeen int
 
 	// wmu orders every producer's frames for this socket (see push): deliver,
-	// fanOutTyping and refreshPresence (under h.mu, possibly on a fan-out worker),
+	// fanOutTyping and flushPresence (under h.mu, possibly on a fan-out worker),
 	// the reader's answers and the heartbeat's pings all go through it.
 	wmu sync.Mutex
 	// waiting holds the batches handed over and not yet taken by the flusher,
@@ -379,22 +384,28 @@ func minTime(a, b time.Time) time.Time {
 // start writes hello, then reset when the resume is impossible, then presence, then
 // the replay, and registers the socket for live events with no gap and no duplicate.
 //
+// hello announces the log's newest id, read after the socket arrived, so it is at
+// least the id of every event of every write that answered before, on any
+// instance (read-your-writes); events up to it are not sent (the socket's floor
+// starts there, even when this hub's cursor is still behind it).
+//
 // A storm of reconnects must not bury the database, so a reconnect reads little of
-// the log: hello announces the hub's cursor (the log's newest id as this instance
-// knows it), asking the log only for a resume point ahead of it; whether the resume
-// point was pruned takes a one-row probe (prunedAfter), since ids are contiguous in
-// the log; and the replay reads pages only while the socket is behind the cursor.
+// the log: the newest id is one read shared by every socket that arrived during
+// the previous one (see pubsub.Coalescer); whether the resume point was pruned
+// takes a one-row probe, read alongside it (startProbe), since ids are contiguous
+// in the log; and the replay reads pages only while the socket is behind the
+// cursor.
 func (s *socket) start(ctx context.Context, lastEventID int64) error {
-	newest := s.h.cursorNow()
-	if lastEventID > newest {
-		// Ahead of this instance's cursor: ahead of the log too, or only of the
-		// cursor (a resume point taken from a fresher REST answer)?
-		last, err := s.h.lastInLog(ctx)
-		if err != nil {
-			return s.h.logReadErr(ctx, err)
-		}
-		newest = max(newest, last)
+	var p *probe
+	if lastEventID >= 0 {
+		p = s.h.startProbe(ctx, lastEventID)
+		defer p.wait()
 	}
+	last, err := s.h.newest.Do(ctx)
+	if err != nil {
+		return s.h.logReadErr(ctx, err)
+	}
+	newest := max(s.h.cursorNow(), last)
 	hello := map[string]any{
 		"role":        s.caller.Role,
 		"user":        store.Person{ID: s.caller.ID, Name: s.caller.Name},
@@ -410,7 +421,7 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		reset = true // from the future
 	default:
 		var err error
-		if reset, err = s.h.prunedAfter(ctx, lastEventID, newest); err != nil {
+		if reset, err = p.pruned(lastEventID); err != nil {
 			return err
 		}
 	}
@@ -420,7 +431,7 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		}
 		lastEventID = -1
 	}
-	if err := s.writeFrames(s.h.presenceFrame(s.caller)); err != nil {
+	if err := s.writeFrames(s.h.joinPresence(s)); err != nil {
 		return err
 	}
 	if lastEventID < 0 {

@@ -48,8 +48,10 @@ type Broker interface {
 	// SetPresence records the super admins with sockets on this instance, valid
 	// for ttl unless set again: an instance that dies drops out after ttl.
 	SetPresence(ctx context.Context, instance string, online []store.Person, ttl time.Duration) error
-	// Presence is the union of every live instance's super admins, sorted by id.
-	Presence(ctx context.Context) ([]store.Person, error)
+	// Presence is the union of every live instance's super admins except those of
+	// instance except ("" for none), sorted by id. An instance leaves its own out:
+	// it knows its own agents better than its last write says.
+	Presence(ctx context.Context, except string) ([]store.Person, error)
 	// Ping checks the broker answers (for /readyz).
 	Ping(ctx context.Context) error
 	// Close releases the broker's connections.

@@ -207,6 +207,16 @@ func testBroker(t *testing.T, newEnv func(t *testing.T) brokerEnv) {
 				want: []store.Person{ann},
 			},
 		}
+		t.Run("except leaves one instance out", func(t *testing.T) {
+			env := newEnv(t)
+			a, b := env.newBroker(t), env.newBroker(t)
+			mustSetPresence(t, a, "inst-a", []store.Person{ann, cy}, time.Minute)
+			mustSetPresence(t, b, "inst-b", []store.Person{bob, cy}, time.Minute)
+			got, err := a.Presence(testContext(t), "inst-a")
+			if want := []store.Person{bob, cy}; err != nil || !slices.Equal(got, want) {
+				t.Errorf("Presence except inst-a: got %v, %v, want %v", got, err, want)
+			}
+		})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				env := newEnv(t)
@@ -416,7 +426,7 @@ func mustSetPresence(t testing.TB, b Broker, instance string, online []store.Per
 
 func mustPresence(t testing.TB, b Broker) []store.Person {
 	t.Helper()
-	got, err := b.Presence(testContext(t))
+	got, err := b.Presence(testContext(t), "")
 	if err != nil {
 		t.Fatalf("Presence: %v", err)
 	}

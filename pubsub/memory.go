@@ -208,10 +208,10 @@ func (m *Memory) SetPresence(ctx context.Context, instance string, online []stor
 	return nil
 }
 
-// Presence is the union of every unexpired instance's list, sorted by id. A person
+// Presence is the union of every unexpired instance's list but except's, sorted by id. A person
 // online on several instances appears once, with the name the first instance (in
 // name order) gave.
-func (m *Memory) Presence(ctx context.Context) ([]store.Person, error) {
+func (m *Memory) Presence(ctx context.Context, except string) ([]store.Person, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -227,7 +227,9 @@ func (m *Memory) Presence(ctx context.Context) ([]store.Person, error) {
 			delete(m.presence, inst) // expired: the instance stopped refreshing
 			continue
 		}
-		lists[inst] = p.online
+		if inst != except {
+			lists[inst] = p.online
+		}
 	}
 	return unionPresence(lists), nil
 }

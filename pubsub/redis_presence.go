@@ -55,8 +55,9 @@ func (r *Redis) SetPresence(ctx context.Context, instance string, online []store
 }
 
 // Presence reads every <prefix>presence:* hash (SCAN, which unlike KEYS does not
-// block Redis) and returns their union, sorted by id, one entry per person.
-func (r *Redis) Presence(ctx context.Context) ([]store.Person, error) {
+// block Redis) but except's, and returns their union, sorted by id, one entry per
+// person.
+func (r *Redis) Presence(ctx context.Context, except string) ([]store.Person, error) {
 	if r.closed.Load() {
 		return nil, ErrClosed
 	}
@@ -73,6 +74,9 @@ func (r *Redis) Presence(ctx context.Context) ([]store.Person, error) {
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys) // SCAN may return a key twice
+	if except != "" {
+		keys = slices.DeleteFunc(keys, func(k string) bool { return k == r.presenceKey(except) })
+	}
 
 	cmds := make([]*redis.MapStringStringCmd, len(keys))
 	if len(keys) > 0 {

@@ -5,6 +5,7 @@ package pubsub
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/supportd/supportd/store"
@@ -17,23 +18,48 @@ const (
 	sweepInterval = time.Second
 	// pruneInterval is how often events older than the retention are deleted.
 	pruneInterval = 10 * time.Minute
-	// stepTimeout bounds one sequencing round trip.
+	// stepTimeout bounds one sequencing round (and one pruning).
 	stepTimeout = 5 * time.Second
+	// fullBatch is the most events the PostgreSQL store numbers in one call (its
+	// sequenceBatch): a batch this big may have left events behind, so a round
+	// goes on; a smaller one numbered everything committed before it began.
+	fullBatch = 5000
 )
 
-// Relay sequences committed events and hands them to publish, at once after a
-// write's Kick and, as a safety net, every sweepInterval.
+// Relay sequences committed events and hands them to publish: in a round that
+// a write waits for (Sync), at once after a Kick, and as a safety net every
+// sweepInterval. Rounds run one at a time; the writers that ask during one share
+// the next (see Coalescer), so N concurrent writes cost about one round.
 type Relay struct {
 	store     store.Store
 	publish   func(context.Context, []store.Event) error
 	retention time.Duration
 	log       *slog.Logger
 	kick      chan struct{}
+	rounds    *Coalescer
+
+	// published is held from a batch's numbering until its publish returned: the
+	// next round takes it before publishing, so batches are published in id order
+	// while the round that numbered one already answers its writers.
+	published sync.Mutex
+	// publishing counts the publishes in flight; Run waits for them.
+	publishing sync.WaitGroup
 }
 
 // NewRelay builds a relay; publish receives each sequenced batch in id order.
 func NewRelay(st store.Store, publish func(context.Context, []store.Event) error, retention time.Duration, log *slog.Logger) *Relay {
-	return &Relay{store: st, publish: publish, retention: retention, log: log, kick: make(chan struct{}, 1)}
+	r := &Relay{store: st, publish: publish, retention: retention, log: log, kick: make(chan struct{}, 1)}
+	r.rounds = NewCoalescer(r.round, stepTimeout)
+	return r
+}
+
+// Sync waits for a sequencing round that began after the call, so one that
+// numbered every event committed before it, and returns the newest event id
+// after it: at least the id of each of those events. A write calls it after its
+// commit, to answer with its events' ids (read-your-writes). It fails when the
+// round fails or ctx ends first; the events are then numbered by a later round.
+func (r *Relay) Sync(ctx context.Context) (int64, error) {
+	return r.rounds.Do(ctx)
 }
 
 // Kick asks for a sequencing round soon; kicks that arrive during a round coalesce
@@ -47,6 +73,7 @@ func (r *Relay) Kick() {
 
 // Run sequences until ctx ends.
 func (r *Relay) Run(ctx context.Context) error {
+	defer r.publishing.Wait()
 	sweep := time.NewTicker(sweepInterval)
 	defer sweep.Stop()
 	prune := time.NewTicker(pruneInterval)
@@ -61,29 +88,47 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.prune(ctx)
 			continue
 		}
-		r.step(ctx)
+		_, _ = r.rounds.Do(ctx) // a failure is logged by round
 	}
 }
 
-func (r *Relay) step(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	evs, err := r.store.SequenceEvents(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
+// round numbers and publishes the events committed before it began, and returns
+// the newest id. The last batch's newest id is that id when the batch is not
+// empty (it numbered everything pending, after every id handed out before);
+// otherwise everything was numbered already, maybe by another instance, and the
+// log says the newest.
+func (r *Relay) round(ctx context.Context) (int64, error) {
+	for {
+		evs, err := r.store.SequenceEvents(ctx)
+		if err != nil {
 			r.log.Warn("sequencing events failed", "err", err)
+			return 0, err
 		}
-		return
+		if len(evs) == 0 {
+			return r.store.LastEventID(ctx)
+		}
+		r.publishInOrder(evs)
+		if len(evs) < fullBatch {
+			return evs[len(evs)-1].ID, nil
+		}
 	}
-	if len(evs) == 0 {
-		return
-	}
-	// A store may sequence in bounded batches: go round again until one is empty.
-	r.Kick()
-	if err := r.publish(ctx, evs); err != nil {
-		// Not lost: subscribers catch up from the event log.
-		r.log.Warn("publishing events failed", "events", len(evs), "err", err)
-	}
+}
+
+// publishInOrder publishes a numbered batch after the batches numbered before it,
+// without holding up the round (its writers answer once their events have ids; the
+// publish is the fast path to the sockets, the log the sure one). It returns once
+// the previous batch's publish is done, so at most one publish waits per round.
+func (r *Relay) publishInOrder(evs []store.Event) {
+	r.published.Lock()
+	r.publishing.Go(func() {
+		defer r.published.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+		defer cancel()
+		if err := r.publish(ctx, evs); err != nil {
+			// Not lost: subscribers catch up from the event log.
+			r.log.Warn("publishing events failed", "events", len(evs), "err", err)
+		}
+	})
 }
 
 func (r *Relay) prune(ctx context.Context) {

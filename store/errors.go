@@ -13,6 +13,8 @@ var (
 	// write that fails with it committed whole or not at all, so the caller may retry
 	// (with the same idempotency key); the store wraps the cause with it.
 	ErrUnavailable = errors.New("store unavailable")
+	// ErrSearchTooSlow: a search ran into its deadline; the caller must narrow it.
+	ErrSearchTooSlow = errors.New("search took too long")
 )
 
 // ReplayError is returned instead of creating anything when the same caller already

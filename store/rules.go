@@ -25,6 +25,14 @@ func UnreadFor(c Caller, threads []Thread) int {
 	return n
 }
 
+// seenIDsPerRequest is how many thread ids of one seen call cost one request of the
+// caller's rate budget: marking 1,000 threads is many lookups, not one.
+const seenIDsPerRequest = 100
+
+// SeenCost is what a seen call (REST or socket) of n thread ids draws from the
+// caller's budget of requests: one per started hundred ids.
+func SeenCost(n int) int { return max(1, (n+seenIDsPerRequest-1)/seenIDsPerRequest) }
+
 // Visible reports whether c may see a ticket of client owner.
 func Visible(c Caller, owner ID) bool {
 	return c.Role == RoleSuperAdmin || c.ID == owner

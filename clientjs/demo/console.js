@@ -86,8 +86,9 @@ function wire(ui) {
     model.me = e.data.user;
     document.getElementById('who').textContent = `Signed in as ${model.me.name}`;
   });
-  conn.on('presence', (e) => {
-    model.online = e.data.online ?? [];
+  // Fired after the snapshot and after each presence.changed, with the whole list.
+  conn.on('presence', () => {
+    model.online = conn.presence?.online ?? [];
     renderOnline();
     if (model.open) renderDetail(ui);
   });

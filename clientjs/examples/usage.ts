@@ -68,3 +68,19 @@ export async function widget(render: (tickets: Ticket[]) => void): Promise<void>
   // @ts-expect-error: token must be a string or a provider
   createClient({ baseUrl: 'x', token: 42 });
 }
+
+// Integrations: webhooks and the events feed.
+export async function integrations(client: ReturnType<typeof createClient>): Promise<void> {
+  const hook = await client.webhooks.create({ url: 'https://example.com/hook', events: ['thread.added'] });
+  const secret: string = hook.data.secret;
+  void secret;
+  const attempts = await client.webhooks.deliveries(hook.data._id, { limit: 10 });
+  const status: number = attempts.data[0].status;
+  void status;
+  await client.webhooks.replay(hook.data._id, 0);
+  const page = await client.events.list({ after: '0', limit: 100 });
+  await client.events.list({ after: page.lastEventId });
+  await client.webhooks.delete(hook.data._id);
+  // @ts-expect-error: not an event type
+  await client.webhooks.create({ url: 'x', events: ['typing'] });
+}

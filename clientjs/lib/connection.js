@@ -60,6 +60,13 @@ export class Connection {
   lastEventId = null;
   /** hello is the data of the current socket's hello ({role, user, lastEventId}), or null. */
   hello = null;
+  /**
+   * presence is who is online as the server last told this socket: {online: [person]}
+   * for super admins (sorted by _id), {agentsOnline: n} for clients; null until the
+   * socket's presence snapshot, and again once it drops.
+   */
+  presence = null;
+  #online = null; // Map _id → person: a super admin's view, from the snapshot and presence.changed
 
   constructor(options) {
     this.#o = { ...defaults, ...options };
@@ -85,8 +92,10 @@ export class Connection {
 
   /**
    * on registers handler for an event type: a contract type ('thread.added', …,
-   * 'hello', 'presence', 'typing', 'pong', 'error'), 'state', 'reset' or
-   * 'typing.stopped'. It returns a function that removes the handler.
+   * 'hello', 'presence', 'presence.changed', 'typing', 'pong', 'error'), 'state',
+   * 'reset' or 'typing.stopped'. 'presence' handlers get the whole state after
+   * every snapshot and change (as conn.presence). It returns a function that
+   * removes the handler.
    */
   on(type, handler) {
     if (!this.#handlers.has(type)) this.#handlers.set(type, new Set());
@@ -112,11 +121,26 @@ export class Connection {
     await this.#o.markSeenRest(threadIds);
   }
 
+  /**
+   * reached says whether the stream has passed event id (a decimal string, e.g. a
+   * write's lastEventId): every event up to it was delivered, or came before this
+   * connection's start. A write answers with an id at least its own events', so an
+   * app that applied its write's answer can tell when the stream has caught up.
+   */
+  reached(id) {
+    if (id === null || id === undefined || !/^\d+$/.test(String(id))) return false;
+    const want = BigInt(id);
+    if (this.#floor !== null && this.#floor >= want) return true;
+    return this.state === 'live' && this.#helloLastEventId !== null && BigInt(this.#helloLastEventId) >= want;
+  }
+
   /** close closes the socket for good: no reconnect. */
   close() {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearTimers();
+    this.presence = null;
+    this.#online = null;
     for (const { timer } of this.#typing.values()) clearTimeout(timer);
     this.#typing.clear();
     if (this.#onOnline) globalThis.removeEventListener('online', this.#onOnline);
@@ -212,6 +236,12 @@ export class Connection {
       case 'typing':
         this.#typingStarted(msg);
         return;
+      case 'presence':
+        this.#presenceSnapshot(msg);
+        return;
+      case 'presence.changed':
+        this.#presenceChanged(msg);
+        return;
     }
     if (msg.id !== undefined && msg.id !== null && /^\d+$/.test(String(msg.id))) {
       const id = BigInt(msg.id);
@@ -229,6 +259,32 @@ export class Connection {
   #caughtUp() {
     this.#replayUntil = null;
     this.#setState('live');
+  }
+
+  // A presence frame is the whole state: a super admin's snapshot ({online}) or a
+  // client's count ({agentsOnline}, which is also how a client hears of changes).
+  #presenceSnapshot(msg) {
+    const d = msg.data ?? {};
+    if (Array.isArray(d.online)) {
+      this.#online = new Map(d.online.map((p) => [p._id, p]));
+      this.presence = { online: sortedPeople(this.#online) };
+    } else {
+      this.#online = null;
+      this.presence = { agentsOnline: Number(d.agentsOnline ?? 0) };
+    }
+    this.#emit('presence', { type: 'presence', data: this.presence });
+  }
+
+  // presence.changed names who joined and who left since the last batch. A
+  // change may repeat what the snapshot already showed (it is set-like), so it
+  // is applied, not counted. Handlers of 'presence' get the resulting whole state.
+  #presenceChanged(msg) {
+    if (this.#online === null) return; // no snapshot to apply it to
+    for (const p of msg.data?.joined ?? []) this.#online.set(p._id, p);
+    for (const p of msg.data?.left ?? []) this.#online.delete(p._id);
+    this.presence = { online: sortedPeople(this.#online) };
+    this.#emit('presence.changed', msg);
+    this.#emit('presence', { type: 'presence', data: this.presence });
   }
 
   #typingStarted(msg) {
@@ -301,6 +357,8 @@ export class Connection {
   #dropped({ code, reason }) {
     this.#clearTimers();
     this.hello = null;
+    this.presence = null; // its changes no longer come; the next socket sends a snapshot
+    this.#online = null;
     if (this.#closed) return;
     // Typing cannot outlive the socket that carried it.
     for (const key of [...this.#typing.keys()]) {
@@ -366,6 +424,10 @@ export class Connection {
     clearTimeout(this.#timers.dead);
     clearTimeout(this.#timers.stable);
   }
+}
+
+function sortedPeople(online) {
+  return [...online.values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
 }
 
 function detach(ws) {

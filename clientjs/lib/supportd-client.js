@@ -8,7 +8,7 @@ export { Connection };
 /** Codes by HTTP status, for answers whose body is not the contract's {code, message}. */
 const codeByStatus = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound',
-  405: 'MethodNotAllowed', 409: 'Conflict', 413: 'PayloadTooLarge', 429: 'TooManyRequests',
+  405: 'MethodNotAllowed', 409: 'Conflict', 410: 'Gone', 413: 'PayloadTooLarge', 429: 'TooManyRequests',
   500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
 };
 
@@ -92,7 +92,9 @@ export function createClient(options) {
       }
       const data = await readBody(res);
       if (res.ok) {
-        if (snapshot) data.lastEventId = res.headers.get('X-Last-Event-Id');
+        // A snapshot's id is the newest event it reflects; a write's, the newest
+        // event once its own were numbered (see Connection.reached).
+        if (snapshot || method !== 'GET') data.lastEventId = res.headers.get('X-Last-Event-Id');
         return data;
       }
       // A refused token is asked for again once, when a provider can give a new one.
@@ -147,9 +149,27 @@ export function createClient(options) {
     createGithubIssue: (ticketId) => request('POST', `/support-tickets/${id(ticketId)}/github-issue`, { retry: false }),
   };
 
+  // Integrations: webhooks (super admins) and the events feed.
+  const webhooks = {
+    create: (body) => request('POST', '/webhooks', { body, retry: false }),
+    list: () => request('GET', '/webhooks'),
+    delete: (webhookId) => request('DELETE', `/webhooks/${id(webhookId)}`),
+    deliveries: (webhookId, params = {}) => request('GET', `/webhooks/${id(webhookId)}/deliveries`, { query: params }),
+    replay: (webhookId, fromEventId) => request('POST', `/webhooks/${id(webhookId)}/replay`, {
+      body: { fromEventId: String(fromEventId) },
+    }),
+  };
+  const events = {
+    list: ({ after, limit } = {}) => request('GET', '/events', {
+      query: { after: after === undefined || after === null ? undefined : String(after), limit },
+    }),
+  };
+
   return {
     baseUrl,
     tickets,
+    webhooks,
+    events,
     connect(connectOptions = {}) {
       return new Connection({
         ...opts,

@@ -38,6 +38,9 @@ type config struct {
 	// DBTimeout bounds each use of PostgreSQL (pool wait, statement); past it the
 	// request answers 503.
 	DBTimeout time.Duration
+
+	// GitHubWebhookSecret verifies the GitHub loop-back (POST /github/webhook).
+	GitHubWebhookSecret string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -56,6 +59,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EventRetention: 7 * 24 * time.Hour,
 		LogLevel:       getenv("LOG_LEVEL"),
 	}
+	c.GitHubWebhookSecret = getenv("GITHUB_WEBHOOK_SECRET")
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}

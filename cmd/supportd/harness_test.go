@@ -133,6 +133,9 @@ type sock struct {
 	conn   *websocket.Conn
 	frames chan frame
 	closed chan error
+	// online is who an agent's socket was told is online: its snapshot with the
+	// changes since applied (see wsApplyPresence); nil before the snapshot.
+	online map[store.ID]store.Person
 }
 
 // dial opens /ws; query is appended as is.
@@ -191,7 +194,8 @@ func mustDial(t *testing.T, base string, p person, query string) *sock {
 	return s
 }
 
-// next returns the next frame, skipping presence unless asked for.
+// next returns the next frame, skipping presence (snapshots and changes) unless
+// asked for.
 func (s *sock) next(t *testing.T, wait time.Duration, withPresence ...bool) frame {
 	t.Helper()
 	timer := time.NewTimer(wait)
@@ -202,7 +206,7 @@ func (s *sock) next(t *testing.T, wait time.Duration, withPresence ...bool) fram
 			if !ok {
 				t.Fatalf("socket closed: %v", <-s.closed)
 			}
-			if f.Type == "presence" && len(withPresence) == 0 {
+			if (f.Type == "presence" || f.Type == "presence.changed") && len(withPresence) == 0 {
 				continue
 			}
 			return f

@@ -129,6 +129,11 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	defer st.Close()
+	newest, closeNewest, err := openNewest(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	defer closeNewest()
 	broker, err := openBroker(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -141,7 +146,15 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		Name: "supportd_events_published_total", Help: "Sequenced events this instance published to the broker.",
 	})
 	reg.MustRegister(published)
+	var hooks *pubsub.Deliverer // nil if the store has no webhooks (both stores do)
+	wh, ok := st.(pubsub.WebhookStore)
+	if ok {
+		hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instanceName()}, log, reg)
+	} else {
+		log.Warn("this store has no webhooks: none are delivered")
+	}
 	relay := pubsub.NewRelay(st, func(ctx context.Context, evs []store.Event) error {
+		hooks.Offer(evs)
 		if err := broker.Publish(ctx, evs); err != nil {
 			return err
 		}
@@ -154,8 +167,8 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		return err
 	}
 	origins := api.ParseOrigins(cfg.AllowedOrigins)
-	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins}, api.Deps{
-		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick,
+	srv := api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: origins, GitHubWebhookSecret: cfg.GitHubWebhookSecret}, api.Deps{
+		Store: st, Auth: auth, Log: log, Registry: reg, GitHub: github, Notify: relay.Kick, Sync: relay.Sync, Webhooks: wh,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -165,7 +178,7 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 		Degraded: watchRedis(broker, reg),
 	})
 	h := hub.New(hub.Config{Instance: instanceName(), CheckOrigin: origins.Allowed}, hub.Deps{
-		Auth: srv, Service: srv.Service(), Log: st, Broker: broker, Logger: log, Registry: reg,
+		Auth: srv, Service: srv.Service(), Log: st, Newest: newest, Broker: broker, Logger: log, Registry: reg,
 		Budget: srv, // seen and typing draw on the caller's REST budget
 	})
 	if err := h.Start(ctx); err != nil {
@@ -209,6 +222,9 @@ func serve(ctx context.Context, cfg config, args []string, log *slog.Logger, std
 	var bg errgroup.Group
 	bg.Go(func() error { return relay.Run(bgCtx) })
 	bg.Go(func() error { return h.Run(bgCtx) })
+	if hooks != nil {
+		bg.Go(func() error { return hooks.Run(bgCtx) })
+	}
 	serveDone := make(chan error, 1)
 	go func() { serveDone <- httpServer.Serve(ln) }()
 

@@ -239,6 +239,10 @@ func wsOnlineList(t *testing.T, s *sock, wait time.Duration) []store.Person {
 	if p.Online == nil || p.AgentsOnline != nil {
 		t.Fatalf("agent presence: got online=%v agentsOnline=%v, want only online", p.Online, p.AgentsOnline)
 	}
+	s.online = map[store.ID]store.Person{}
+	for _, x := range *p.Online {
+		s.online[x.ID] = x
+	}
 	return *p.Online
 }
 

@@ -27,6 +27,8 @@ type Store struct {
 	events  eventLog
 	idem    idempotency
 	linking map[store.ID]chan struct{} // tickets whose issue is being created
+
+	hooks webhooks // webhooks and GitHub deliveries, under their own lock
 }
 
 type person struct {

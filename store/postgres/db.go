@@ -27,6 +27,8 @@ type DB struct {
 	ids   *store.IDGen
 	now   func() time.Time
 	hooks hooks
+	// searchTimeout replaces SearchTimeout when set (tests make it short).
+	searchTimeout time.Duration
 }
 
 // hooks lets the package's own tests stop a write between its statements and its

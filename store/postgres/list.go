@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -51,7 +53,7 @@ func (db *DB) listTickets(ctx context.Context, c store.Caller, f store.ListFilte
 	sql, args := q.countsSQL(c, f)
 	b.Queue(sql, args...).Query(func(rows pgx.Rows) error { return addCounts(rows, &counts) })
 	// One round trip for the page and the counts.
-	if err := sendBatch(ctx, db.pool, &b, "list tickets"); err != nil {
+	if err := db.sendList(ctx, &b, len(q.words) > 0); err != nil {
 		return store.TicketPage{}, err
 	}
 
@@ -91,6 +93,7 @@ type listQuery struct {
 	where  []string
 	args   []any
 	client *store.ID // the one client in scope, if any
+	words  []string  // the search's words, if any
 	simple bool      // only scope and category: the counts tables can answer
 }
 
@@ -117,27 +120,74 @@ func (q *listQuery) filter(c store.Caller, f store.ListFilter) {
 		q.simple = false
 		q.where = append(q.where, "t.assignee_id = "+q.arg(*f.Assignee))
 	}
-	for _, w := range f.Words {
-		if w == "" {
-			continue
-		}
+	if q.words = searchWords(f.Words); len(q.words) > 0 {
 		q.simple = false
-		p := q.arg("%" + escapeLike(w) + "%")
-		if q.client != nil {
-			// One client's tickets are few: test each of them, and its threads through
-			// threads_ticket, rather than find every match of the word first.
-			q.where = append(q.where, fmt.Sprintf(`(t.title ILIKE %[1]s OR t.subject ILIKE %[1]s
-				OR EXISTS (SELECT 1 FROM threads th WHERE th.ticket_id = t.id AND th.message ILIKE %[1]s))`, p))
-			continue
-		}
-		// Over every ticket, each branch finds its matches through a trigram index.
-		// As an array (an InitPlan) rather than IN (subquery), the matches are always
-		// fetched through tickets_pkey: with IN, a poor estimate of how many tickets
-		// match could make the planner hash-join them against a scan of all tickets.
-		q.where = append(q.where, fmt.Sprintf(`t.id = ANY (ARRAY(
-			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
-			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s))`, p))
+		q.where = append(q.where, q.search(q.words)...)
 	}
+}
+
+// minIndexedWord is the shortest word the trigram indexes can find: shorter words have
+// no trigram, so they only filter the tickets a longer word found.
+const minIndexedWord = 3
+
+// search is the condition that every word occurs in the ticket's title, subject or a
+// thread message. The longest word (the rarest, as a rule) finds the candidates
+// through the trigram indexes, and the other words are tested on those candidates
+// only: a word under three characters cannot use the index, and looking up a common
+// word everywhere would fetch most tickets to no purpose.
+//
+// The other words are tested longest first and a ticket stops at the first word it
+// lacks; short words are found within a few characters, so a candidate's text is read
+// about once, however many words there are.
+func (q *listQuery) search(words []string) []string {
+	slices.SortStableFunc(words, func(a, b string) int {
+		return utf8.RuneCountInString(b) - utf8.RuneCountInString(a)
+	})
+	var conds []string
+	if utf8.RuneCountInString(words[0]) >= minIndexedWord {
+		conds = append(conds, q.found(words[0]))
+		words = words[1:]
+	}
+	for _, w := range words {
+		conds = append(conds, fmt.Sprintf(`(t.title ILIKE %[1]s OR t.subject ILIKE %[1]s
+			OR EXISTS (SELECT 1 FROM threads th WHERE th.ticket_id = t.id AND th.message ILIKE %[1]s))`, q.like(w)))
+	}
+	return conds
+}
+
+// found is the condition that w occurs in the ticket, as the ids of the tickets in
+// scope that the trigram indexes find. As an array (an InitPlan) rather than IN
+// (subquery), the matches are always fetched through tickets_pkey: with IN, a poor
+// estimate of how many tickets match could make the planner hash-join them against a
+// scan of all tickets. In one client's scope the planner chooses, by the word's
+// estimated frequency, between the trigram index on every thread and reading the
+// client's own threads, so a rare word costs a rare word's lookup however much text
+// the client has.
+func (q *listQuery) found(w string) string {
+	p := q.like(w)
+	if q.client == nil {
+		return fmt.Sprintf(`t.id = ANY (ARRAY(
+			SELECT id FROM tickets WHERE title ILIKE %[1]s OR subject ILIKE %[1]s
+			UNION SELECT ticket_id FROM threads WHERE message ILIKE %[1]s))`, p)
+	}
+	return fmt.Sprintf(`t.id = ANY (ARRAY(
+		SELECT id FROM tickets WHERE client_id = %[2]s AND (title ILIKE %[1]s OR subject ILIKE %[1]s)
+		UNION SELECT th.ticket_id FROM threads th JOIN tickets ct ON ct.id = th.ticket_id
+		 WHERE ct.client_id = %[2]s AND th.message ILIKE %[1]s))`, p, q.arg(*q.client))
+}
+
+// like is the argument of an ILIKE pattern that finds w anywhere.
+func (q *listQuery) like(w string) string { return q.arg("%" + escapeLike(w) + "%") }
+
+// searchWords are the words of a search in lower case, empty ones and repeats left out.
+func searchWords(words []string) []string {
+	var out []string
+	for _, w := range words {
+		if w = strings.ToLower(w); w != "" && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // whereSQL joins conditions, with extra ones after q's.

@@ -1,0 +1,63 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/supportd/supportd/store"
+)
+
+// maxReadsInFlight is how many expensive reads (list pages, searches included, and
+// thread pages) one caller may run at once on an instance. A page can carry megabytes
+// of conversation and a search up to 2 s of database time: two let a console and a
+// widget read side by side, while a third waits instead of taking a further database
+// connection and encoder from every other tenant.
+const maxReadsInFlight = 2
+
+// inflightRetryAfter is what a refused caller is told to wait: a read that may run is
+// over within its 2 s deadline (searches), and usually within milliseconds.
+const inflightRetryAfter = time.Second
+
+// inflight caps the requests each caller has in progress. It suits any expensive read:
+// a slot is taken before the work and given back after it, whatever the outcome.
+type inflight struct {
+	max     int
+	mu      sync.Mutex
+	callers map[store.ID]int // only callers with a request in progress
+}
+
+func newInflight(max int) *inflight {
+	return &inflight{max: max, callers: map[store.ID]int{}}
+}
+
+// acquire takes one of id's slots, or answers false when all are taken. A true answer
+// must be matched by one call of the release it returns.
+func (l *inflight) acquire(id store.ID) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.callers[id] >= l.max {
+		return nil, false
+	}
+	l.callers[id]++
+	var once sync.Once
+	return func() { once.Do(func() { l.release(id) }) }, true
+}
+
+func (l *inflight) release(id store.ID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// Deleting at zero keeps the map as small as the callers in progress.
+	if l.callers[id]--; l.callers[id] <= 0 {
+		delete(l.callers, id)
+	}
+}
+
+// refuse is the 429 of a caller over its cap (what names the requests, plural); it
+// sets Retry-After on w.
+func (l *inflight) refuse(w http.ResponseWriter, what string) *Error {
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(inflightRetryAfter.Seconds()))))
+	return Errorf(CodeTooManyRequests, "Too many %s in progress: at most %d at once, retry later", what, l.max)
+}
