@@ -2,7 +2,7 @@ package wsclient
 
 import (
 	"bytes"
-	"encoding/json"
+	"strconv"
 	"sync/atomic"
 )
 
@@ -42,26 +42,21 @@ type PresenceView struct {
 	LastAt atomic.Int64
 }
 
-// presenceData is what the view needs of a presence frame's data.
-type presenceData struct {
-	Online []struct {
-		ID string `json:"_id"`
-	} `json:"online"`
-	AgentsOnline *int64 `json:"agentsOnline"`
-	Joined       []struct {
-		ID string `json:"_id"`
-	} `json:"joined"`
-	Left []struct {
-		ID string `json:"_id"`
-	} `json:"left"`
-}
-
-// idKey opens each id in a presence list: store.Person's JSON starts with it.
-var idKey = []byte(`"_id":"`)
+// The openings the view looks for. A JSON string cannot hold an unescaped
+// quote, so none of them can appear inside a name: scanning for them is exact.
+var (
+	idKey     = []byte(`"_id":"`)
+	onlineKey = []byte(`"online":[`)
+	joinedKey = []byte(`"joined":[`)
+	leftKey   = []byte(`"left":[`)
+	agentsKey = []byte(`"agentsOnline":`)
+)
 
 // apply takes one presence frame (full is `presence`, else `presence.changed`).
-// A full list is scanned for ids rather than decoded: the old server sends the
-// whole list on every change, gigabytes in a 5,000-agent connect wave.
+// Frames are scanned for their ids rather than decoded: 5,000 agents connecting
+// send each agent socket every other agent at least once (hundreds of KiB per
+// socket, gigabytes in all; the old server sent the whole list on every change),
+// and encoding/json on the tool's one core could not keep up.
 func (v *PresenceView) apply(r *Roster, b []byte, full bool, at int64) {
 	v.Frames.Add(1)
 	v.Bytes.Add(int64(len(b)))
@@ -70,35 +65,63 @@ func (v *PresenceView) apply(r *Roster, b []byte, full bool, at int64) {
 		v.online = make([]uint64, (len(r.index)+63)/64)
 		v.Agents.Store(-1)
 	}
-	if full && bytes.Contains(b, []byte(`"online"`)) {
+	if i := bytes.Index(b, agentsKey); i >= 0 {
+		rest := b[i+len(agentsKey):]
+		end := bytes.IndexAny(rest, ",}")
+		n, err := strconv.ParseInt(string(bytes.TrimSpace(rest[:max(end, 0)])), 10, 64)
+		if end < 0 || err != nil {
+			v.Bad.Add(1)
+			return
+		}
+		v.Agents.Store(n)
+		return
+	}
+	if full {
+		i := bytes.Index(b, onlineKey)
+		if i < 0 {
+			v.Bad.Add(1)
+			return
+		}
 		clear(v.online)
 		v.N.Store(0)
 		v.Tail.Store(0)
-		for rest := b; ; {
-			i := bytes.Index(rest, idKey)
-			if i < 0 {
-				return
-			}
-			rest = rest[i+len(idKey):]
-			if end := bytes.IndexByte(rest, '"'); end >= 0 {
-				v.set(r, string(rest[:end]), true)
-				rest = rest[end:]
-			}
-		}
+		v.scan(r, b[i:], true)
+		return
 	}
-	var m struct{ Data presenceData }
-	if err := json.Unmarshal(b, &m); err != nil {
+	j, l := bytes.Index(b, joinedKey), bytes.Index(b, leftKey)
+	if j < 0 && l < 0 {
 		v.Bad.Add(1)
 		return
 	}
-	if m.Data.AgentsOnline != nil {
-		v.Agents.Store(*m.Data.AgentsOnline)
+	// Each list runs from its key to the other key, or to the end.
+	switch {
+	case l < 0:
+		v.scan(r, b[j:], true)
+	case j < 0:
+		v.scan(r, b[l:], false)
+	case j < l:
+		v.scan(r, b[j:l], true)
+		v.scan(r, b[l:], false)
+	default:
+		v.scan(r, b[l:j], false)
+		v.scan(r, b[j:], true)
 	}
-	for _, p := range m.Data.Joined {
-		v.set(r, p.ID, true)
-	}
-	for _, p := range m.Data.Left {
-		v.set(r, p.ID, false)
+}
+
+// scan sets every id in b in the view, or takes it out.
+func (v *PresenceView) scan(r *Roster, b []byte, in bool) {
+	for {
+		i := bytes.Index(b, idKey)
+		if i < 0 {
+			return
+		}
+		b = b[i+len(idKey):]
+		end := bytes.IndexByte(b, '"')
+		if end < 0 {
+			return
+		}
+		v.set(r, string(b[:end]), in)
+		b = b[end:]
 	}
 }
 

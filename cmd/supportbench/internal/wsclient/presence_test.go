@@ -17,14 +17,16 @@ func TestPresenceViewFollowsListsAndChanges(t *testing.T) {
 	check("changes", 3, 2)
 	v.apply(r, []byte(`{"type":"presence.changed","data":{"joined":[{"_id":"a1","name":"x"}],"left":[]}}`), false, 3)
 	check("a join of someone online", 3, 2)
+	v.apply(r, []byte(`{"type":"presence.changed","data":{"left":[{"_id":"a3","name":"w] \"_id\":\"a0"}],"joined":[{"_id":"a0","name":"x"}]}}`), false, 3)
+	check("left before joined, a name with brackets and quotes", 3, 1)
 	v.apply(r, []byte(`{"type":"presence","data":{"online":[]}}`), true, 4)
 	check("empty list", 0, 0)
 	v.apply(r, []byte(`{"type":"presence","data":{"agentsOnline":7}}`), true, 5)
 	if got := v.Agents.Load(); got != 7 {
 		t.Errorf("agentsOnline: got %d, want 7", got)
 	}
-	if got := v.Frames.Load(); got != 5 {
-		t.Errorf("frames: got %d, want 5", got)
+	if got := v.Frames.Load(); got != 6 {
+		t.Errorf("frames: got %d, want 6", got)
 	}
 	if v.Bad.Load() != 0 {
 		t.Errorf("%d frames not understood, want 0", v.Bad.Load())
