@@ -76,26 +76,27 @@ func newTestHub(t testing.TB, log *fakeLog) *Hub {
 }
 
 func fakeSocket(h *Hub, c store.Caller) *socket {
-	return &socket{h: h, caller: c, queue: make(chan [][]byte, queueSize), done: make(chan struct{})}
+	return &socket{h: h, caller: c, done: make(chan struct{})}
 }
 
-// received drains s's queue and returns the event ids in the frames.
+// received takes what waits for s (a fake socket: no flusher runs) and returns
+// the event ids in the frames.
 func received(t *testing.T, s *socket) []int64 {
 	t.Helper()
+	s.wmu.Lock()
+	batches := s.waiting
+	s.waiting, s.pending = nil, 0
+	s.wmu.Unlock()
 	var ids []int64
-	for {
-		select {
-		case frames := <-s.queue:
-			for _, b := range frames {
-				var m struct{ ID string }
-				_ = json.Unmarshal(framePayload(t, b), &m)
-				id, _ := strconv.ParseInt(m.ID, 10, 64)
-				ids = append(ids, id)
-			}
-		default:
-			return ids
+	for _, frames := range batches {
+		for _, b := range frames {
+			var m struct{ ID string }
+			_ = json.Unmarshal(framePayload(t, b), &m)
+			id, _ := strconv.ParseInt(m.ID, 10, 64)
+			ids = append(ids, id)
 		}
 	}
+	return ids
 }
 
 func TestApplyDeliversInOrderFillsGapsAndDropsDuplicates(t *testing.T) {

@@ -25,7 +25,7 @@ const (
 	// buffer) well under 64 KiB, so a batch of directMaxBytes still fits whole in
 	// the 256 KiB the kernel allows (socketSendBuffer doubled). A peer that
 	// stops reading gets at most that much more directly before the check sends
-	// its frames to the writer.
+	// its frames to the flusher.
 	directUncheckedWrites = 32
 	directUncheckedBytes  = 16 << 10
 )
@@ -54,7 +54,7 @@ func (c *wireConn) initDirect(raw syscall.RawConn) {
 	c.direct.sinceBytes = -1
 }
 
-// wroteOther records, under mu, a write by the library or the socket's writer:
+// wroteOther records, under mu, a write by the library or the socket's flusher:
 // the next direct write checks the send queue.
 func (d *directWriter) wroteOther() { d.sinceBytes = -1 }
 
@@ -62,12 +62,12 @@ func (d *directWriter) wroteOther() { d.sinceBytes = -1 }
 // without blocking and without waiting for anyone:
 //
 //   - mu is free (TryLock): otherwise the library is writing a control frame, or
-//     the socket's writer a batch;
+//     the socket's flusher (or starter) a batch;
 //   - no close frame went out and no earlier direct write was cut;
 //   - the kernel's send queue is empty (SIOCOUTQ): the peer has taken, and
 //     acknowledged, everything written so far, or it was when last checked and
 //     holds at most a little since (see directUncheckedWrites). A peer that lags
-//     goes through the socket's writer and its stall timer, as before;
+//     goes through the socket's flusher and its stall timer, as before;
 //   - the frames total at most directMaxBytes.
 //
 // Then it makes exactly one non-blocking write(v) attempt; RawConn.Write never
@@ -75,7 +75,7 @@ func (d *directWriter) wroteOther() { d.sinceBytes = -1 }
 //
 //   - directAll: every byte is on its way;
 //   - directNone: nothing was written (a condition failed, EAGAIN, or an error —
-//     the socket's writer, given the frames, finds the same error and ends the
+//     the socket's flusher, given the frames, finds the same error and ends the
 //     socket as before);
 //   - directCut: only some bytes were written, so the wire now ends inside a
 //     frame. Nothing can follow that: the connection is closed at once (its

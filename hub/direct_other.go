@@ -5,7 +5,7 @@ package hub
 import "syscall"
 
 // directWriter allows no direct writes off Linux: every batch goes through the
-// socket's writer.
+// socket's flusher.
 type directWriter struct{}
 
 func (c *wireConn) initDirect(syscall.RawConn) {}

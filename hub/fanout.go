@@ -11,6 +11,36 @@ import (
 	"github.com/supportd/supportd/store"
 )
 
+// coalesceMax bounds the events one fan-out takes from batches waiting in the
+// inbox: each socket gets them in one write, and a direct write takes at most
+// directMaxFrames frames (64) anyway.
+const coalesceMax = 64
+
+// takeQueued takes evs and, first merging them, the batches already waiting in the
+// inbox that continue them. A dispatcher that fell behind (a burst of writes, or a
+// machine too busy to run it) then sends each socket several events in one write
+// instead of one write per event: the write is most of what a delivery costs, so
+// the backlog drains faster the longer it is. It never waits for a batch: an idle
+// inbox costs one failed receive.
+func (h *Hub) takeQueued(evs []store.Event) {
+	for len(evs) < coalesceMax {
+		var next []store.Event
+		select {
+		case next = <-h.inbox:
+		default:
+			h.take(evs, time.Now())
+			return
+		}
+		if len(next) > 0 && len(evs) > 0 && next[0].ID == evs[len(evs)-1].ID+1 && len(evs)+len(next) <= coalesceMax {
+			evs = append(evs[:len(evs):len(evs)], next...)
+			continue
+		}
+		h.take(evs, time.Now())
+		evs = next
+	}
+	h.take(evs, time.Now())
+}
+
 // deliver fans a run of consecutive events out to the sockets in scope and moves
 // the cursor past them. Encoding happens before the lock; under it, each socket gets
 // one non-blocking send of its frames (a direct write, or its queue: a full queue

@@ -16,9 +16,10 @@ const (
 	// smaller buffers cost nothing in throughput worth having at 10,000 sockets.
 	//
 	// socketWriteBuffer must hold any control frame whole (see wireConn): at most
-	// 14 bytes of header and 125 of payload.
+	// 14 bytes of header and 125 of payload. Nothing else goes through it (data
+	// frames and pings are written to the connection directly), so 256 bytes.
 	socketReadBuffer  = 512
-	socketWriteBuffer = 1024
+	socketWriteBuffer = 256
 
 	// socketSendBuffer caps the kernel's send buffer of each socket (SO_SNDBUF;
 	// Linux doubles the value for its bookkeeping, and stops autotuning it). Left
@@ -91,9 +92,9 @@ func tcpConn(c net.Conn) *net.TCPConn {
 
 // wireConn is the hijacked connection, shared by two writers that must never
 // interleave bytes on the wire: the library, which writes control frames (pong,
-// close) through the bufio.Writer Hijack hands it, and the socket's writer, which
-// writes pre-built frames (data, and its pings) directly (writeFrames). Both go
-// through mu.
+// close) through the bufio.Writer Hijack hands it, and the socket's starter or
+// flusher (one at a time), which write pre-built frames (data, and pings)
+// directly (writeFrames). Both go through mu.
 //
 // The invariant that makes a mutex per Write enough: every Write the library
 // makes here is exactly one whole control frame. Its writeFrame (coder/websocket
@@ -107,7 +108,7 @@ func tcpConn(c net.Conn) *net.TCPConn {
 // messages nor pings: nothing here calls Conn.Write, Conn.Writer or Conn.Ping.
 //
 // A third writer, push's direct write (tryWriteFrames), made by whichever
-// producer sends — the fan-out, presence, the reader's replies — takes mu only
+// producer sends — the fan-out, presence, the reader's replies, the heartbeat — takes mu only
 // with TryLock, and never blocks while holding it.
 //
 // Close is not guarded: the stall timer's CloseNow must cut a write that blocks
@@ -173,7 +174,7 @@ func (c *wireConn) writeFrames(frames [][]byte) error {
 type directResult int
 
 const (
-	directNone directResult = iota // nothing written: hand the frames to the writer
+	directNone directResult = iota // nothing written: hand the frames to the flusher
 	directAll                      // every frame written
 	directCut                      // part of a frame written: the connection is closed
 )

@@ -212,7 +212,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case evs := <-h.inbox:
-			h.take(evs, time.Now())
+			h.takeQueued(evs)
 		case f := <-h.fills:
 			h.takeFill(f)
 		case <-h.gap.expired():

@@ -25,7 +25,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"role"}),
 		events:        counter("events_dispatched_total", "Events fanned out by this instance's hub."),
 		delivered:     counter("frames_delivered_total", "Event frames written to sockets."),
-		direct:        counter("frames_written_directly_total", "Event frames the fan-out wrote itself, without waking the socket's writer (part of frames_delivered_total)."),
+		direct:        counter("frames_written_directly_total", "Event frames the fan-out wrote itself, without waking a goroutine of the socket (part of frames_delivered_total)."),
 		dropped:       counter("frames_dropped_total", "Frames dropped because a socket's queue was full."),
 		slow:          counter("slow_disconnects_total", "Sockets closed as slow consumers."),
 		replayed:      counter("replayed_total", "Events written to resuming sockets from the event log."),

@@ -125,7 +125,7 @@ func (h *Hub) snapshotLocked() []byte {
 		for _, b := range h.view {
 			list = append(list, b)
 		}
-		h.snapshot = encode(message{Type: "presence", Data: jsonLists(namedList{"online", list})})
+		h.snapshot = encodeLists("presence", namedList{"online", list})
 	}
 	return h.snapshot
 }
@@ -146,7 +146,7 @@ func (h *Hub) flushPresence() {
 		}
 	}
 	clear(h.touched)
-	forAdmin := [][]byte{encode(message{Type: "presence.changed", Data: jsonLists(namedList{"joined", joined}, namedList{"left", left})})}
+	forAdmin := [][]byte{encodeLists("presence.changed", namedList{"joined", joined}, namedList{"left", left})}
 	n := len(h.view)
 	var forClient [][]byte
 	out := h.outbox[:0]

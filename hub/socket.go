@@ -32,17 +32,22 @@ const (
 	statusTokenExpired websocket.StatusCode = 4001
 )
 
-// socket is one authenticated WebSocket with two goroutines of its own: a writer
-// (hello, replay, then its queue) and a reader. Everything else talks to it through
-// send and kill.
+// socket is one authenticated WebSocket. Once started it has one goroutine: serve,
+// which reads the client's messages until the connection ends (a starter writes
+// hello, presence and the replay meanwhile, and ends). Live frames are mostly
+// written by whoever sends them (see push); those that must wait are written by a
+// flusher goroutine that exists only while some wait, and the heartbeat and the
+// token's expiry are a timer's callbacks. An idle socket so costs one goroutine's stack, not two,
+// and no queue: at 1,000 sockets of distinct agents that is about a fifth of
+// the server's memory per socket. Everything else talks to it through send and
+// kill.
 type socket struct {
 	h       *Hub
 	conn    *websocket.Conn
 	wire    *wireConn // conn's connection: data frames are written here directly
 	caller  store.Caller
 	expires time.Time
-	queue   chan [][]byte // batches of whole frames (see textFrame)
-	stall   *time.Timer   // cuts the connection when a write takes too long
+	stall   *time.Timer // cuts the connection when a write takes too long
 	// lastPong is when the last pong came (unix ns), set by the library's reader.
 	lastPong *atomic.Int64
 
@@ -56,20 +61,44 @@ type socket struct {
 	agentsSeen int
 
 	// wmu orders every producer's frames for this socket (see push): deliver,
-	// fanOutTyping and flushPresence (under h.mu, possibly on a fan-out worker)
-	// and the reader's answers all go through it.
+	// fanOutTyping and flushPresence (under h.mu, possibly on a fan-out worker),
+	// the reader's answers and the heartbeat's pings all go through it.
 	wmu sync.Mutex
-	// pending counts the batches handed to the writer and not yet written by it:
-	// queued, or being written. The writer decrements it only once a batch is
+	// waiting holds the batches handed over and not yet taken by the flusher,
+	// oldest first, at most queueSize; nil when none (an idle socket keeps no
+	// array). Guarded by wmu.
+	waiting [][][]byte
+	// pending counts the batches handed over and not yet written: waiting, or
+	// being written by the flusher. The flusher decrements it only once a batch is
 	// wholly written (never after a failed write: the wire may hold part of that
 	// batch, so nothing may be written directly after it). Guarded by wmu.
 	pending int
 	// live is set when the socket registers for the fan-out (addLocked), after
-	// its writer wrote hello, presence and the replay, and cleared when it
-	// unregisters, after its writer returned. Guarded by wmu.
+	// start wrote hello, presence and the replay, and cleared when it
+	// unregisters. Guarded by wmu.
 	live bool
+	// started: start is done, so a flusher may write (nothing goes before hello
+	// and the replay). over: serve is ending, so no flusher starts any more.
+	// flushing: a flusher runs (or its write failed: then none ever starts
+	// again). Guarded by wmu.
+	started, over, flushing bool
 
-	done   chan struct{}
+	// cmu guards closing and ended: kill starts the closer only while serve has
+	// not begun to end (and so still waits for it), and the heartbeat re-arms
+	// only then.
+	cmu     sync.Mutex
+	closing bool // a closer is sending kill's close frame
+	ended   bool
+	// beat is the heartbeat and the token's expiry (see heartbeat); pingSent and
+	// nextPing are its state, touched only by its callback (one at a time: it
+	// re-arms last).
+	beat               *time.Timer
+	pingSent, nextPing time.Time
+	// tasks are the flusher and the closer, which serve waits for.
+	tasks sync.WaitGroup
+
+	done   chan struct{} // closed by kill
+	dead   atomic.Bool   // set by kill, before done is closed
 	once   sync.Once
 	code   websocket.StatusCode
 	reason string
@@ -82,29 +111,29 @@ func (s *socket) send(frames [][]byte) {
 }
 
 // push writes frames on the connection directly when it safely can, and queues
-// them for the writer otherwise; a full queue cuts the socket. It returns how many
-// frames it wrote (the caller counts them as delivered; the writer counts the
-// ones it writes).
+// them for the flusher otherwise; a full queue cuts the socket. It returns how
+// many frames it wrote (the caller counts them as delivered; the flusher counts
+// the ones it writes).
 //
-// A direct write skips waking the writer goroutine, most of what a frame costs
-// besides the write itself when one event goes to 10,000 sockets. It is safe when
-// nothing written or to be written for this socket can come before it:
+// A direct write skips waking a goroutine, most of what a frame costs besides the
+// write itself when one event goes to 10,000 sockets. It is safe when nothing
+// written or to be written for this socket can come before it:
 //
-//   - live: the writer finished start (hello, reset, presence, replay: all written
-//     before addLocked sets live, under h.mu and wmu), and the socket has not
-//     unregistered (which it does once its writer returned, before the close);
-//   - pending == 0: the writer holds no batch, queued or half written. Every
-//     producer goes through wmu, so the frames of one producer reach the wire in
-//     the order it sent them, and each batch either goes out here, whole, before
-//     wmu is released, or joins the queue behind every batch still pending;
-//   - the socket is not killed (its writer is about to send a close frame, and
-//     an expired token gets no event after its expiry);
+//   - live: start finished (hello, reset, presence, replay: all written before
+//     addLocked sets live, under h.mu and wmu), and the socket has not
+//     unregistered (which it does before its connection closes);
+//   - pending == 0: no batch waits or is half written. Every producer goes
+//     through wmu, so the frames of one producer reach the wire in the order it
+//     sent them, and each batch either goes out here, whole, before wmu is
+//     released, or joins the queue behind every batch still pending;
+//   - the socket is not killed (its close frame is about to go out, and an
+//     expired token gets no event after its expiry);
 //   - tryWriteFrames' own conditions: wireConn.mu is free (so a control frame of
-//     the library, or a batch of the writer, never interleaves with the frames),
-//     the kernel's send queue is empty and the batch small.
+//     the library, or a batch of the flusher, never interleaves with the
+//     frames), the kernel's send queue is empty and the batch small.
 //
-// Lock order: h.mu, then wmu; wireConn.mu is only tried under wmu, and the writer
-// never holds it while waiting for wmu.
+// Lock order: h.mu, then wmu, then cmu; wireConn.mu is only tried under wmu, and
+// the flusher never holds it while waiting for wmu.
 func (s *socket) push(frames [][]byte) int {
 	if len(frames) == 0 {
 		return 0
@@ -122,13 +151,51 @@ func (s *socket) push(frames [][]byte) int {
 			return 0
 		}
 	}
-	select {
-	case s.queue <- frames:
-		s.pending++
-	default:
+	if len(s.waiting) >= queueSize {
 		s.cutSlow(len(frames))
+		return 0
 	}
+	s.waiting = append(s.waiting, frames)
+	s.pending++
+	s.flushLocked()
 	return 0
+}
+
+// flushLocked starts the flusher if batches wait, none runs and one may.
+func (s *socket) flushLocked() {
+	if len(s.waiting) > 0 && s.started && !s.over && !s.flushing {
+		s.flushing = true
+		s.tasks.Add(1)
+		go s.flush()
+	}
+}
+
+// flush writes the waiting batches in order, each under one deadline, and ends
+// when none waits, the socket is killed (its close frame comes next) or a write
+// fails (then the connection is closed, and flushing stays set: nothing may
+// follow a batch that is perhaps half on the wire).
+func (s *socket) flush() {
+	defer s.tasks.Done()
+	s.wmu.Lock()
+	for len(s.waiting) > 0 && !s.killed() {
+		frames := s.waiting[0]
+		s.waiting[0] = nil
+		s.waiting = s.waiting[1:]
+		s.wmu.Unlock()
+		if err := s.writeFrames(frames...); err != nil {
+			s.h.log.Debug("socket write failed", "err", err)
+			s.conn.CloseNow()
+			return
+		}
+		if !isPing(frames) {
+			s.h.metrics.delivered.Add(float64(len(frames)))
+		}
+		s.wmu.Lock()
+		s.pending--
+	}
+	s.waiting = nil
+	s.flushing = false
+	s.wmu.Unlock()
 }
 
 // cutSlow ends a socket that cannot take n more frames; they are dropped.
@@ -146,25 +213,34 @@ func (s *socket) setLive(live bool) {
 	s.wmu.Unlock()
 }
 
-// kill asks the socket to close with code and reason; the first reason wins.
+// kill asks the socket to close with code and reason; the first reason wins. The
+// close frame goes out on a goroutine of its own (the closer): the library's
+// Close waits for the peer's answer, which serve, reading, takes in.
 func (s *socket) kill(code websocket.StatusCode, reason string) bool {
 	first := false
 	s.once.Do(func() {
 		s.code, s.reason, first = code, reason, true
+		s.dead.Store(true)
 		close(s.done)
 	})
+	if first && s.conn != nil {
+		s.cmu.Lock()
+		if !s.ended {
+			s.closing = true
+			s.tasks.Add(1)
+			go func() {
+				defer s.tasks.Done()
+				_ = s.conn.Close(code, reason)
+			}()
+		}
+		s.cmu.Unlock()
+	}
 	return first
 }
 
-// killed reports whether kill was called (done is closed).
-func (s *socket) killed() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+// killed reports whether kill was called. It is asked on every delivery: an
+// atomic load, not a receive on done.
+func (s *socket) killed() bool { return s.dead.Load() }
 
 // writeFrames writes whole frames (see textFrame) under one deadline: a peer that
 // does not take them within writeTimeout is cut. The deadline is one reusable
@@ -173,113 +249,118 @@ func (s *socket) killed() bool {
 // itself costs. For the same reason the frames go to the connection directly, a
 // batch in one writev, not through the library's per-message path (its locks,
 // message writer, buffer copy and context checks): wireConn keeps them from
-// interleaving with the library's control frames.
+// interleaving with the library's control frames. Only one writer calls it at a
+// time: the starter, then the flusher.
 func (s *socket) writeFrames(frames ...[]byte) error {
 	s.stall.Reset(writeTimeout)
 	defer s.stall.Stop()
 	return s.wire.writeFrames(frames)
 }
 
-// serve runs the socket until it closes: hello, reset, presence, replay, then live.
+// serve runs the socket until it closes: a starter goroutine writes hello, reset,
+// presence and the replay and ends, while this one reads the client's messages
+// from the first (a client that leaves mid-replay cuts the replay's log read
+// short) until the connection ends.
 func (s *socket) serve(ctx context.Context, lastEventID int64) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s.stall = time.AfterFunc(writeTimeout, func() { s.conn.CloseNow() })
 	s.stall.Stop()
-	readerDone := make(chan struct{})
+	s.tasks.Add(1)
 	go func() {
-		defer close(readerDone)
-		s.readLoop(ctx)
-		select {
-		case <-s.done:
-			// Killed (too many messages, a bad frame): the writer sees done and
-			// closes with the kill's code; no cancel is needed for that.
-		default:
-			cancel()
-		}
+		defer s.tasks.Done()
+		s.begin(ctx, lastEventID)
 	}()
+	// Killed, the socket still reads: the closer's close frame wants an answer.
+	s.readLoop(ctx)
+	cancel()
+	s.cmu.Lock()
+	s.ended = true
+	closing := s.closing
+	if s.beat != nil {
+		s.beat.Stop()
+	}
+	s.cmu.Unlock()
+	s.wmu.Lock()
+	s.over = true
+	s.wmu.Unlock()
+	s.h.unregister(s)
+	if !closing {
+		s.conn.CloseNow()
+	}
+	s.tasks.Wait()
+}
 
-	err := s.writeLoop(ctx, lastEventID)
-	if errors.Is(err, errLogUnavailable) {
+// begin runs start, then lets the socket go live; a failed start ends the socket.
+func (s *socket) begin(ctx context.Context, lastEventID int64) {
+	err := s.start(ctx, lastEventID)
+	switch {
+	case err == nil:
+		s.goLive()
+	case errors.Is(err, errLogUnavailable):
 		// Say so, rather than drop the connection: the client reconnects later
 		// with its lastEventId and misses nothing.
 		s.kill(websocket.StatusTryAgainLater, "event log unavailable")
-	}
-	s.h.unregister(s)
-	select {
-	case <-s.done:
-		_ = s.conn.Close(s.code, s.reason)
-	default:
-		if err != nil && !errors.Is(err, context.Canceled) && websocket.CloseStatus(err) == -1 {
+	case !s.killed():
+		if !errors.Is(err, context.Canceled) && websocket.CloseStatus(err) == -1 {
 			s.h.log.Debug("socket write failed", "err", err)
 		}
 		s.conn.CloseNow()
 	}
-	cancel()
-	<-readerDone
 }
 
-func (s *socket) writeLoop(ctx context.Context, lastEventID int64) error {
-	if err := s.start(ctx, lastEventID); err != nil {
-		return err
+// goLive lets the flusher write what waited during start, and starts the heartbeat.
+func (s *socket) goLive() {
+	s.wmu.Lock()
+	s.started = true
+	s.flushLocked()
+	s.wmu.Unlock()
+	s.nextPing = time.Now().Add(s.h.cfg.PingInterval)
+	s.cmu.Lock()
+	if !s.ended {
+		s.beat = time.AfterFunc(time.Until(s.wake()), s.heartbeat)
 	}
-	// One timer serves the heartbeat, the pong's deadline and the token's expiry,
-	// to keep the loop's select small: it runs once per frame batch on every socket.
-	//
-	// The ping is a frame written like the data, and the writer goes on at once:
-	// the reader notes the pong (lastPong), and the writer looks once it is due. The
-	// library's Ping would hold the writer for the round trip and cost a context,
-	// a channel and two wake-ups per ping; with 10,000 sockets opened within
-	// seconds of each other, their pings come in waves.
-	interval, timeout := s.h.cfg.PingInterval, s.h.cfg.PingTimeout
-	nextPing := time.Now().Add(interval)
-	// pingSent is when the ping awaiting its pong went out, zero when none (a
-	// time.Time, not lastPong's unix ns, to keep the monotonic clock).
-	var pingSent time.Time
-	// One ping at a time: while one awaits its pong, the next waits too.
-	wake := func() time.Time {
-		if !pingSent.IsZero() {
-			return minTime(pingSent.Add(timeout), s.expires)
+	s.cmu.Unlock()
+}
+
+// heartbeat runs when a ping is due, a pong overdue or the token expired. One
+// timer serves all three. The ping is a frame sent like the data (see push): the
+// reader notes the pong (lastPong), and the heartbeat looks once it is due. The
+// library's Ping would hold a goroutine for the round trip and cost a context, a
+// channel and two wake-ups per ping; with 10,000 sockets opened within seconds of
+// each other, their pings come in waves. One ping at a time: while one awaits its
+// pong, the next waits too.
+func (s *socket) heartbeat() {
+	now := time.Now()
+	if !now.Before(s.expires) {
+		s.kill(statusTokenExpired, "token expired")
+		return
+	}
+	if !s.pingSent.IsZero() && !now.Before(s.pingSent.Add(s.h.cfg.PingTimeout)) {
+		if s.lastPong.Load() < s.pingSent.UnixNano() {
+			s.h.log.Debug("socket closed", "err", errNoPong)
+			s.conn.CloseNow()
+			return
 		}
-		return minTime(nextPing, s.expires)
+		s.pingSent = time.Time{}
 	}
-	timer := time.NewTimer(time.Until(wake()))
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return nil
-		case now := <-timer.C:
-			if !now.Before(s.expires) {
-				s.kill(statusTokenExpired, "token expired")
-				return nil
-			}
-			if !pingSent.IsZero() && !now.Before(pingSent.Add(timeout)) {
-				if s.lastPong.Load() < pingSent.UnixNano() {
-					return errNoPong
-				}
-				pingSent = time.Time{}
-			}
-			if pingSent.IsZero() && !now.Before(nextPing) {
-				sent := time.Now()
-				if err := s.writeFrames(pingFrame()); err != nil {
-					return err
-				}
-				pingSent, nextPing = sent, sent.Add(interval)
-			}
-			timer.Reset(time.Until(wake()))
-		case frames := <-s.queue:
-			if err := s.writeFrames(frames...); err != nil {
-				return err // pending stays counted: see push
-			}
-			s.wmu.Lock()
-			s.pending--
-			s.wmu.Unlock()
-			s.h.metrics.delivered.Add(float64(len(frames)))
-		}
+	if s.pingSent.IsZero() && !now.Before(s.nextPing) {
+		s.push([][]byte{pingFrame()})
+		s.pingSent, s.nextPing = now, now.Add(s.h.cfg.PingInterval)
 	}
+	s.cmu.Lock()
+	if !s.ended {
+		s.beat.Reset(time.Until(s.wake()))
+	}
+	s.cmu.Unlock()
+}
+
+// wake is when the heartbeat must run next.
+func (s *socket) wake() time.Time {
+	if !s.pingSent.IsZero() {
+		return minTime(s.pingSent.Add(s.h.cfg.PingTimeout), s.expires)
+	}
+	return minTime(s.nextPing, s.expires)
 }
 
 // errNoPong ends a socket whose peer did not answer a ping in time.
@@ -287,6 +368,11 @@ var errNoPong = errors.New("hub: no pong within the ping timeout")
 
 // pingFrame is a ping (FIN, opcode 0x9) with no payload.
 func pingFrame() []byte { return []byte{0x89, 0x00} }
+
+// isPing says whether a batch is the heartbeat's ping (not counted as delivered).
+func isPing(frames [][]byte) bool {
+	return len(frames) == 1 && len(frames[0]) == 2 && frames[0][0] == 0x89
+}
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {

@@ -55,7 +55,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
 		// full origins that the library's host patterns cannot express.
 		InsecureSkipVerify: true,
-		// The reader notes pongs; the writer, which sent the ping, checks later.
+		// The reader notes pongs; the heartbeat, which sent the ping, checks later.
 		OnPongReceived: func(context.Context, []byte) { lastPong.Store(time.Now().UnixNano()) },
 	})
 	if err != nil {
@@ -65,7 +65,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(maxInboundBytes)
 	s := &socket{
 		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires, lastPong: lastPong,
-		queue: make(chan [][]byte, queueSize), done: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	if !h.track(s) {
 		h.release(caller.ID)

@@ -6,6 +6,12 @@
 #
 #   bash cmd/supportbench/bars.sh                      # every bar once
 #   bash cmd/supportbench/bars.sh broadcast rest-write # some of them
+#   SUPPORTD=/tmp/old/supportd bash cmd/supportbench/bars.sh agents1k # a prebuilt server
+#
+# SUPPORTD and SUPPORTBENCH name prebuilt binaries to run instead of building this
+# tree's (to alternate an old and a new server on the same machine); PPROF_BASE=6060
+# serves pprof on 127.0.0.1:6061, 6062… (instance 1, 2…); PORT_BASE=28180 moves the
+# servers to 28181… (another bars.sh may be running on the same machine).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,8 +20,8 @@ OUT=${OUT:-${TMPDIR:-/tmp}/supportbench-results}
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
 mkdir -p "$OUT"
-go build -o "$BIN/supportd" ./cmd/supportd
-(cd cmd/supportbench && go build -o "$BIN/supportbench" .)
+if [ -n "${SUPPORTD:-}" ]; then cp "$SUPPORTD" "$BIN/supportd"; else go build -o "$BIN/supportd" ./cmd/supportd; fi
+if [ -n "${SUPPORTBENCH:-}" ]; then cp "$SUPPORTBENCH" "$BIN/supportbench"; else (cd cmd/supportbench && go build -o "$BIN/supportbench" .); fi
 ulimit -n 20000
 
 # serve N: starts N instances on one fresh database; sets URLS and PIDS. They run
@@ -25,12 +31,16 @@ serve() {
   PGOPTIONS='-c client_min_messages=warning' psql -q -h 127.0.0.1 -U postgres -c "drop database if exists $DB" -c "create database $DB"
   URLS="" PIDS=""
   for i in $(seq 1 "$1"); do
-    local port=$((18180 + i))
+    local port=$((${PORT_BASE:-18180} + i))
+    PPROF_ADDR=${PPROF_BASE:+127.0.0.1:$((PPROF_BASE + i))} \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB?sslmode=disable" \
       REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$DB:" JWT_SECRET=$SECRET \
       RATE_LIMIT=${LIMIT-0} LOG_LEVEL=warn ADDR=127.0.0.1:$port "$BIN/supportd" serve >"$OUT/server$i.log" 2>&1 &
-    PIDS="$PIDS $!"
+    local pid=$!
+    PIDS="$PIDS $pid"
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+    # A server that did not start (its port taken) must not leave the tool to another's.
+    kill -0 "$pid" 2>/dev/null || { echo "supportd on port $port did not start: $OUT/server$i.log" >&2; exit 1; }
     URLS="$URLS${URLS:+,}http://127.0.0.1:$port"
   done
 }
@@ -84,10 +94,15 @@ run_bar() {
     listeners)  listeners ;;
     abuse)      LIMIT='' bar abuse 1 abuse -phase 10s ;;
     webhooks)   bar webhooks 1 webhooks -hooks 20 -rate 200 -duration 60s -down-at 10s -down-for 20s ;;
+    # Realtime at full size (issue 13): every agent socket a distinct super admin.
+    agents1k)      bar agents1k 1 fanout -clients 1 -admins 1000 -per-admin 1 -rate 20 -duration 10s ;;
+    agents1k-idle) bar agents1k-idle 1 sockets -clients 0 -admins 1000 -per-admin 1 -hold 10s ;;
+    agents5k)      bar agents5k 1 fanout -clients 1 -admins 5000 -per-admin 1 -rate 20 -duration 10s -connect-rate 5000 ;;
+    presence5k)    bar presence5k 1 presence -agents 5000 -connect-rate 5000 ;;
     *) echo "unknown bar $1" >&2; return 2 ;;
   esac
 }
 
 bars=("$@")
-[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse webhooks)
+[ ${#bars[@]} -gt 0 ] || bars=(fanout broadcast sockets rest-read rest-write fanout5k fanout5k-2 storm slow listeners abuse webhooks agents1k agents1k-idle agents5k presence5k)
 for b in "${bars[@]}"; do run_bar "$b"; done

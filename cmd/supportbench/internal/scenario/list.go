@@ -1,7 +1,7 @@
 // Package scenario is supportbench's scenarios (fanout, broadcast, sockets, rest,
-// storm, slow, abuse, listen, webhooks): each parses its flags, sets up its users,
-// sockets, tickets or webhooks on a running supportd, drives it within -max-time,
-// and returns its report with the ledger checked.
+// storm, slow, abuse, presence, listen, webhooks): each parses its flags, sets up its
+// users, sockets, tickets or webhooks on a running supportd, drives it within
+// -max-time, and returns its report with the ledger checked.
 package scenario
 
 import (
@@ -26,6 +26,7 @@ func List() []Command {
 		{"storm", "every socket drops and reconnects with lastEventId; time to hello and to replayed", stormCmd},
 		{"slow", "a share of sockets stop reading; when the server cuts them, and the healthy sockets' latency", slowCmd},
 		{"abuse", "four attacks (metrics labels, big lists, short-word search, seen flood) next to a well-behaved tenant: its latency, server RSS, series", abuseCmd},
+		{"presence", "distinct agents connect, then some leave; connect time, presence frames and bytes per socket, every view converged to who is online", presenceCmd},
 		{"listen", "more sockets for the clients of another process's -run; checked against the server's event log", listenCmd},
 		{"webhooks", "webhooks with their own endpoints, replies at a rate, one endpoint down a while; every event to every webhook, in order, and the lag", webhooksCmd},
 	}

@@ -15,6 +15,7 @@ const (
 	fOther frameType = iota
 	fHello
 	fPresence
+	fPresenceChanged
 	fPong
 	fError
 	fReset
@@ -31,6 +32,8 @@ func frameTypeOf(name string) frameType {
 		return fHello
 	case "presence":
 		return fPresence
+	case "presence.changed":
+		return fPresenceChanged
 	case "pong":
 		return fPong
 	case "error":

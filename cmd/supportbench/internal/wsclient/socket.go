@@ -46,6 +46,8 @@ type Receiver struct {
 	// Stamp: every socket keeps the arrival time of each event (listen, which
 	// times events it did not cause from their "at").
 	Stamp bool
+	// Roster, when set, has sockets with a View keep it from presence frames.
+	Roster *Roster
 	// bufs are the readers' frame buffers (-reader go).
 	bufs sync.Pool
 }
@@ -79,11 +81,14 @@ type Socket struct {
 	Pongs     atomic.Int64
 	Done      chan struct{}
 
-	Got        []ledger.Recv // recorded events, in arrival order
-	Arrived    []int64       // with RX.Stamp: unix nanoseconds each of Got arrived
-	HelloLast  int64         // hello's lastEventId: the newest id of the log at connect
-	Latencies  []Sample      // this run's replies
-	Presence   int
+	Got       []ledger.Recv // recorded events, in arrival order
+	Arrived   []int64       // with RX.Stamp: unix nanoseconds each of Got arrived
+	HelloLast int64         // hello's lastEventId: the newest id of the log at connect
+	Latencies []Sample      // this run's replies
+	Presence  int
+	// View, when set before the socket opens (and RX.Roster is), is kept current
+	// from the presence frames.
+	View       *PresenceView
 	Errs       int
 	Resets     int
 	Unparsed   int
@@ -144,8 +149,11 @@ func (s *Socket) handle(b []byte, at time.Time) {
 			s.HelloAt.Store(at.UnixNano())
 			rx.Hellos.Add(1)
 		}
-	case fPresence:
+	case fPresence, fPresenceChanged:
 		s.Presence++
+		if s.View != nil && rx.Roster != nil {
+			s.View.apply(rx.Roster, b, f.typ == fPresence, at.UnixNano())
+		}
 	case fPong:
 		s.Pongs.Add(1)
 	case fError:
