@@ -25,6 +25,10 @@ const (
 	typingEvery = 2 * time.Second
 	// callTimeout bounds the service calls a message makes.
 	callTimeout = 5 * time.Second
+	// prepaidFrame is the message size from which a message pays one request of the
+	// caller's budget before it is parsed: a ping or a typing is far smaller, a seen
+	// of ten ids or more is not.
+	prepaidFrame = 256
 	// maxOwnerCache bounds the per-socket cache of ticket owners for typing.
 	maxOwnerCache = 256
 )
@@ -73,6 +77,16 @@ func (s *socket) readLoop(ctx context.Context) {
 			s.kill(websocket.StatusInvalidFramePayloadData, "text frame is not UTF-8")
 			return
 		}
+		// A big message pays one request of the caller's budget before it is parsed,
+		// so that a caller over its budget cannot make the server parse megabytes of
+		// ids a second only to refuse them.
+		prepaid := 0
+		if len(data) > prepaidFrame {
+			if !s.withinBudget(1) {
+				continue
+			}
+			prepaid = 1
+		}
 		var m inbound
 		if err := json.Unmarshal(data, &m); err != nil {
 			s.send([][]byte{errorFrame(store.CodeBadRequest, "Malformed JSON")})
@@ -82,9 +96,9 @@ func (s *socket) readLoop(ctx context.Context) {
 		case "ping":
 			s.send([][]byte{control("pong", struct{}{})})
 		case "seen":
-			s.seen(ctx, m.ThreadIDs)
+			s.seen(ctx, m.ThreadIDs, prepaid)
 		case "typing":
-			s.typing(ctx, m.TicketID, lastTyping, owners)
+			s.typing(ctx, m.TicketID, lastTyping, owners, prepaid)
 		default:
 			s.send([][]byte{errorFrame(store.CodeBadRequest, "type must be one of ping, seen, typing")})
 		}
@@ -106,10 +120,11 @@ func (s *socket) withinBudget(cost int) bool {
 }
 
 // seen parses threadIds as REST's PUT /support-tickets/threads/seen does, and draws
-// on the budget as that call would: one request per started hundred ids.
-func (s *socket) seen(ctx context.Context, raw json.RawMessage) {
+// on the budget as that call would: one request per started hundred ids, less what
+// the message prepaid.
+func (s *socket) seen(ctx context.Context, raw json.RawMessage, prepaid int) {
 	ids, err := store.ParseIDList(raw, "threadIds", store.MaxIDs, true)
-	if !s.withinBudget(store.SeenCost(len(ids))) {
+	if cost := store.SeenCost(len(ids)) - prepaid; cost > 0 && !s.withinBudget(cost) {
 		return
 	}
 	var bad *store.Error
@@ -125,7 +140,7 @@ func (s *socket) seen(ctx context.Context, raw json.RawMessage) {
 	}
 }
 
-func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]time.Time, owners map[store.ID]store.ID) {
+func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]time.Time, owners map[store.ID]store.ID, prepaid int) {
 	id, err := store.ParseID(rawID)
 	if err != nil {
 		s.send([][]byte{errorFrame(store.CodeNotFound, "Support ticket not found")})
@@ -137,7 +152,7 @@ func (s *socket) typing(ctx context.Context, rawID string, last map[store.ID]tim
 	}
 	// Only typing that would be relayed costs: the dropped repeats above cost
 	// nothing, and a client sends one per keystroke or so.
-	if !s.withinBudget(1) {
+	if prepaid == 0 && !s.withinBudget(1) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)

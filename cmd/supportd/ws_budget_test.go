@@ -119,3 +119,30 @@ func TestWSInvalidUTF8ClosesWith1007(t *testing.T) {
 		})
 	}
 }
+
+// TestWSBigSeenPaysPerHundredIDs: a seen of 1,000 ids costs ten requests, as over
+// REST, the first of them paid before the message is parsed (it is over 256 bytes),
+// so a caller with too little left is refused without its ids being read.
+func TestWSBigSeenPaysPerHundredIDs(t *testing.T) {
+	e := map[string]string{"JWT_SECRET": secret, "RATE_LIMIT": "0.01", "RATE_BURST": "12"}
+	base, _ := startServe(t, e)
+	a := newPerson(t, store.RoleClient, "A")
+	s := wsLive(t, base, a)
+	ids := make([]string, 1000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%024x", i+1)
+	}
+	b, _ := json.Marshal(map[string]any{"type": "seen", "threadIds": ids})
+	s.send(t, string(b)) // 10 of 12: accepted (none of the ids is A's to see)
+	if n := wsCountRefused(t, s); n != 0 {
+		t.Fatalf("first 1,000-id seen: %d refusals, want none", n)
+	}
+	s.send(t, string(b)) // 1 prepaid, then 9 more of 1 left: refused
+	wsWantRefusal(t, s, "second 1,000-id seen")
+	if code, body := do(t, "GET", base+"/support-tickets", a.token, ""); code != http.StatusNotFound {
+		t.Fatalf("REST with one request left: got %d %s, want 404 (served, no tickets)", code, body)
+	}
+	if code, body := do(t, "GET", base+"/support-tickets", a.token, ""); code != http.StatusTooManyRequests {
+		t.Fatalf("REST with nothing left: got %d %s, want 429", code, body)
+	}
+}
