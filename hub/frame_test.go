@@ -237,7 +237,7 @@ func TestWriterAndControlFramesNeverInterleave(t *testing.T) {
 	}) {
 		t.Fatal("batches still queued")
 	}
-	s.kill(websocket.StatusPolicyViolation, "slow consumer")
+	s.kill(closeSlowConsumer)
 	err = <-readDone
 	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Fatalf("got %v, want close 1008", err)

@@ -69,7 +69,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !h.track(s) {
 		h.release(caller.ID)
-		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		_ = conn.Close(closeShutdown.status())
 		return
 	}
 	h.metrics.open.WithLabelValues(string(caller.Role)).Inc()
@@ -130,7 +130,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
 	for s := range h.all {
-		s.kill(websocket.StatusGoingAway, "server shutting down")
+		s.kill(closeShutdown)
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})
