@@ -56,14 +56,6 @@ func (s *socket) wake() time.Time {
 // errNoPong ends a socket whose peer did not answer a ping in time.
 var errNoPong = errors.New("hub: no pong within the ping timeout")
 
-// pingFrame is a ping (FIN, opcode 0x9) with no payload.
-func pingFrame() []byte { return []byte{0x89, 0x00} }
-
-// isPing says whether a batch is the heartbeat's ping (not counted as delivered).
-func isPing(frames [][]byte) bool {
-	return len(frames) == 1 && len(frames[0]) == 2 && frames[0][0] == 0x89
-}
-
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
