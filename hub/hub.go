@@ -69,6 +69,12 @@ type Config struct {
 	// every PingInterval, and a socket whose pong does not come within
 	// PingTimeout is closed.
 	PingInterval, PingTimeout time.Duration
+	// PlainWrites sends every frame through the library's own write path
+	// (Conn.Write, Conn.Ping) instead of writing pre-built frames on the hijacked
+	// connection beside it (wire_*.go): slower, but independent of how the
+	// library writes, for a library version wireLibraryVersion was not checked
+	// against.
+	PlainWrites bool
 }
 
 // Deps are the parts the hub uses, built in cmd.

@@ -1,6 +1,11 @@
 package hub
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+)
 
 const (
 	// queueSize bounds what may wait for one socket, in batches (a batch is every
@@ -123,7 +128,37 @@ func (s *socket) cutSlow(n int) {
 // interleaving with the library's control frames. Only one writer calls it at a
 // time: the starter, then the flusher.
 func (s *socket) writeFrames(frames ...[]byte) error {
+	if s.wire == nil {
+		return s.writePlain(frames)
+	}
 	s.stall.Reset(writeTimeout)
 	defer s.stall.Stop()
 	return s.wire.writeFrames(frames)
+}
+
+// writePlain is writeFrames through the library's own write path
+// (Config.PlainWrites): each frame's payload as one message, the batch under one
+// writeTimeout (past it the library closes the connection). A ping is the
+// library's Ping, which waits for its pong: on a goroutine of its own, owned by
+// tasks, so that the batch behind it does not wait a round trip; the pong is
+// noted by the reader (lastPong) as on the direct path.
+func (s *socket) writePlain(frames [][]byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	for _, f := range frames {
+		if isPing([][]byte{f}) {
+			s.tasks.Add(1)
+			go func() {
+				defer s.tasks.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), s.h.cfg.PingTimeout)
+				defer cancel()
+				_ = s.conn.Ping(ctx)
+			}()
+			continue
+		}
+		if err := s.conn.Write(ctx, websocket.MessageText, payloadOf(f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

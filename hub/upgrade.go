@@ -49,9 +49,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	hj := &smallBuffers{ResponseWriter: w}
+	var hj *smallBuffers
+	rw := w
+	if !h.cfg.PlainWrites {
+		hj = &smallBuffers{ResponseWriter: w}
+		rw = hj
+	}
 	lastPong := new(atomic.Int64)
-	conn, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
 		// full origins that the library's host patterns cannot express.
 		InsecureSkipVerify: true,
@@ -64,8 +69,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(maxInboundBytes)
 	s := &socket{
-		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires, lastPong: lastPong,
+		h: h, conn: conn, caller: caller, expires: expires, lastPong: lastPong,
 		done: make(chan struct{}),
+	}
+	if hj != nil {
+		s.wire = hj.conn
 	}
 	if !h.track(s) {
 		h.release(caller.ID)

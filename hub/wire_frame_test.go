@@ -94,12 +94,13 @@ func eventually(wait time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-// agentReady opens one agent socket on a new hub and reads its hello and presence;
-// it reads frames of up to 1 MiB.
-func agentReady(t *testing.T) (*Hub, *websocket.Conn, *socket) {
+// agentReady opens one agent socket on a new hub (writing on the plain path if
+// plain) and reads its hello and presence; it reads frames of up to 1 MiB.
+func agentReady(t *testing.T, plain bool) (*Hub, *websocket.Conn, *socket) {
 	t.Helper()
 	h := newTestHub(t, &fakeLog{})
 	h.auth = agentAuth{}
+	h.cfg.PlainWrites = plain
 	c := dialHub(t, h, "")
 	c.SetReadLimit(1 << 20)
 	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
@@ -128,8 +129,13 @@ func firstSocket(t *testing.T, h *Hub) *socket {
 // The library's reader takes every length the socket's writer produces, a batch
 // in one writev included. Both sends are over 64 KiB (directMaxBytes on Linux),
 // so neither is written directly: TestDirectFramesReadByTheLibrary covers those.
-func TestWriterFramesReadByTheLibrary(t *testing.T) {
-	h, c, s := agentReady(t)
+func TestWriterFramesReadByTheLibrary(t *testing.T) { writerFramesRead(t, false) }
+
+func writerFramesRead(t *testing.T, plain bool) {
+	h, c, s := agentReady(t, plain)
+	if plain != (s.wire == nil) {
+		t.Fatalf("plain %v, but the socket's wireConn is %v", plain, s.wire)
+	}
 	var batch [][]byte
 	for _, n := range frameSizes {
 		batch = append(batch, textFrame(bytes.Repeat([]byte{'y'}, n)))
