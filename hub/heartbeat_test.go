@@ -22,7 +22,7 @@ func TestHeartbeatClosesOnlyTheSocketThatDoesNotAnswer(t *testing.T) {
 func heartbeatClosesTheDeaf(t *testing.T, plain bool) {
 	const interval, timeout = 100 * time.Millisecond, 150 * time.Millisecond
 	h := New(Config{Instance: "test", PingInterval: interval, PingTimeout: timeout, PlainWrites: plain}, Deps{
-		Log: &fakeLog{}, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Events: &fakeLog{}, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)

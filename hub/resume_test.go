@@ -158,7 +158,7 @@ func TestClientLeavingMidReadIsNoLogFailure(t *testing.T) {
 	}
 	var out syncBuffer
 	h := New(Config{Instance: "test"}, Deps{
-		Log: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(&out, nil)),
+		Events: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(&out, nil)),
 	})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)
