@@ -62,7 +62,7 @@ type wireConn struct {
 	// bufs is writeFrames' scratch, reused so that a batch costs no allocation;
 	// guarded by mu.
 	bufs net.Buffers
-	// direct is the state of direct writes, guarded by mu (see direct_linux.go);
+	// direct is the state of direct writes, guarded by mu (see wire_direct_linux.go);
 	// its zero value allows none.
 	direct directWriter
 }
