@@ -312,7 +312,7 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 300 {
-			s.send([][]byte{frame, frame})
+			sendPaced(t, s, [][]byte{frame, frame})
 			time.Sleep(50 * time.Microsecond)
 		}
 	})

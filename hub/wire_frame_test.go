@@ -94,6 +94,22 @@ func eventually(wait time.Duration, cond func() bool) bool {
 	return cond()
 }
 
+// sendPaced sends frames to s once at most half its queue waits: a test that
+// sends in a loop while the client reads must not be cut as a slow consumer on a
+// busy machine (under -race, with one core, the flusher falls behind a sender
+// that only sleeps between sends).
+func sendPaced(t *testing.T, s *socket, frames [][]byte) {
+	t.Helper()
+	if !eventually(5*time.Second, func() bool {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		return len(s.waiting) < queueSize/2
+	}) {
+		t.Error("the socket's queue stayed half full for 5 s")
+	}
+	s.send(frames)
+}
+
 // agentReady opens one agent socket on a new hub (writing on the plain path if
 // plain) and reads its hello and presence; it reads frames of up to 1 MiB.
 func agentReady(t *testing.T, plain bool) (*Hub, *websocket.Conn, *socket) {
@@ -225,7 +241,7 @@ func TestWriterAndControlFramesNeverInterleave(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 200 {
-			s.send([][]byte{frame, frame, frame})
+			sendPaced(t, s, [][]byte{frame, frame, frame})
 			time.Sleep(100 * time.Microsecond)
 		}
 	})
