@@ -49,6 +49,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The direct path hijacks through smallBuffers, whose wireConn the socket then
+	// writes on (wire_*.go); the plain path leaves the hijack to the library.
 	var hj *smallBuffers
 	rw := w
 	if !h.cfg.PlainWrites {
