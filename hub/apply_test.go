@@ -67,7 +67,7 @@ func (l *fakeLog) LastEventID(context.Context) (int64, error) {
 func newTestHub(t testing.TB, log *fakeLog) *Hub {
 	t.Helper()
 	h := New(Config{Instance: "test"}, Deps{
-		Log: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Events: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)

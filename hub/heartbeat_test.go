@@ -16,9 +16,13 @@ import (
 // A peer that answers pings keeps its socket through many heartbeats; one that
 // stops reading (and so never answers) is closed after the ping timeout.
 func TestHeartbeatClosesOnlyTheSocketThatDoesNotAnswer(t *testing.T) {
+	heartbeatClosesTheDeaf(t, false)
+}
+
+func heartbeatClosesTheDeaf(t *testing.T, plain bool) {
 	const interval, timeout = 100 * time.Millisecond, 150 * time.Millisecond
-	h := New(Config{Instance: "test", PingInterval: interval, PingTimeout: timeout}, Deps{
-		Log: &fakeLog{}, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	h := New(Config{Instance: "test", PingInterval: interval, PingTimeout: timeout, PlainWrites: plain}, Deps{
+		Events: &fakeLog{}, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -28,10 +28,13 @@ func (l *slowNewestLog) LastEventID(ctx context.Context) (int64, error) {
 // hello announces the log's newest id even when the hub's cursor is behind it (a
 // write answered before its events reached this hub), and the socket then gets
 // only what comes after it.
-func TestHelloAnnouncesTheLogAndSkipsWhatItCovers(t *testing.T) {
+func TestHelloAnnouncesTheLogAndSkipsWhatItCovers(t *testing.T) { helloSkipsWhatItCovers(t, false) }
+
+func helloSkipsWhatItCovers(t *testing.T, plain bool) {
 	log := &fakeLog{}
 	h := newTestHub(t, log)
 	h.auth = agentAuth{}
+	h.cfg.PlainWrites = plain
 	for range 3 {
 		log.add("aaaaaaaaaaaaaaaaaaaaaaaa") // writes that answered; not yet fanned out here
 	}

@@ -69,14 +69,22 @@ type Config struct {
 	// every PingInterval, and a socket whose pong does not come within
 	// PingTimeout is closed.
 	PingInterval, PingTimeout time.Duration
+	// PlainWrites sends every frame through the library's own write path
+	// (Conn.Write, Conn.Ping) instead of writing pre-built frames on the hijacked
+	// connection beside it (wire_*.go): slower, but independent of how the
+	// library writes, for a library version wireLibraryVersion was not checked
+	// against.
+	PlainWrites bool
 }
 
 // Deps are the parts the hub uses, built in cmd.
 type Deps struct {
 	Auth    Authenticator
 	Service Service
-	Log     EventLog
-	// Newest reads the log's newest id for hello; nil: Log.LastEventID. cmd gives
+	// Events is the event log the hub replays and catches up from (Logger is
+	// the process's logger).
+	Events EventLog
+	// Newest reads the log's newest id for hello; nil: Events.LastEventID. cmd gives
 	// it a connection pool of its own, so that in a reconnect storm hello does not
 	// wait behind the replays' reads.
 	Newest   func(ctx context.Context) (int64, error)
@@ -148,7 +156,7 @@ func New(cfg Config, d Deps) *Hub {
 		cfg.PingTimeout = defaultPingTimeout
 	}
 	h := &Hub{
-		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Log, broker: d.Broker, log: d.Logger,
+		cfg: cfg, auth: d.Auth, svc: d.Service, events: d.Events, broker: d.Broker, log: d.Logger,
 		metrics:    newMetrics(d.Registry),
 		budget:     d.Budget,
 		admins:     map[*socket]struct{}{},
@@ -232,7 +240,7 @@ func (h *Hub) subscribe(ctx context.Context, wg *sync.WaitGroup) (stop func()) {
 	done := make(chan struct{})
 	wg.Go(func() {
 		defer close(done)
-		if err := h.broker.Subscribe(ctx, subscriber{h: h, ctx: ctx}); err != nil && !errors.Is(err, context.Canceled) {
+		if err := h.broker.Subscribe(ctx, subscriber{h: h, stop: ctx.Done()}); err != nil && !errors.Is(err, context.Canceled) {
 			h.log.Warn("subscription ended", "err", err)
 		}
 	})
@@ -245,16 +253,17 @@ func (h *Hub) cursorNow() int64 {
 	return h.cursor
 }
 
-// subscriber adapts the hub to pubsub.Handler.
+// subscriber adapts the hub to pubsub.Handler. stop is the subscription's end:
+// Events gives up waiting for the dispatcher then.
 type subscriber struct {
-	h   *Hub
-	ctx context.Context
+	h    *Hub
+	stop <-chan struct{}
 }
 
 func (s subscriber) Events(evs []store.Event) {
 	select {
 	case s.h.inbox <- evs:
-	case <-s.ctx.Done():
+	case <-s.stop:
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 func TestIdleSocketKeepsOneGoroutine(t *testing.T) {
 	const n = 20
 	h := New(Config{Instance: "test"}, Deps{
-		Log: &fakeLog{}, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Events: &fakeLog{}, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)

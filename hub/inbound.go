@@ -62,7 +62,7 @@ func (s *socket) readLoop(ctx context.Context) {
 		if !limit.Allow() {
 			strikes++
 			if strikes > inboundStrikes {
-				s.kill(websocket.StatusPolicyViolation, "too many messages")
+				s.kill(closeTooManyMessages)
 				return
 			}
 			s.send([][]byte{errorFrame(store.CodeTooManyRequests, "At most 20 messages a second")})
@@ -74,7 +74,7 @@ func (s *socket) readLoop(ctx context.Context) {
 		}
 		// RFC 6455 section 8.1: a text frame that is not UTF-8 fails the connection.
 		if !utf8.Valid(data) {
-			s.kill(websocket.StatusInvalidFramePayloadData, "text frame is not UTF-8")
+			s.kill(closeNotUTF8)
 			return
 		}
 		// A big message pays one request of the caller's budget before it is parsed,

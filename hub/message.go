@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"strconv"
 
@@ -75,36 +74,6 @@ func encodeLists(typ string, lists ...namedList) []byte {
 		b = append(b, ']')
 	}
 	return append(b, '}', '}')
-}
-
-// textFrame frames payload as one final, unmasked text frame (RFC 6455 §5.2): the
-// FIN bit and opcode 0x1, then a 7-, 16- or 64-bit length, then the payload.
-// Server → client frames are never masked, so a frame is the same bytes for every
-// socket: it is built once per audience and written as is to each connection
-// (wireConn.writeFrames), bypassing the library's per-message write path.
-func textFrame(payload []byte) []byte {
-	return append(frameHeader(len(payload)), payload...)
-}
-
-// frameHeader is the header of a text frame of n payload bytes (see textFrame),
-// with room for the payload.
-func frameHeader(n int) []byte {
-	var b []byte
-	switch {
-	case n <= 125:
-		b = make([]byte, 2, 2+n)
-		b[1] = byte(n)
-	case n <= 0xffff:
-		b = make([]byte, 4, 4+n)
-		b[1] = 126
-		binary.BigEndian.PutUint16(b[2:], uint16(n))
-	default:
-		b = make([]byte, 10, 10+n)
-		b[1] = 127
-		binary.BigEndian.PutUint64(b[2:], uint64(n))
-	}
-	b[0] = 0x80 | 0x1 // FIN, text
-	return b
 }
 
 func control(typ string, data any) []byte {

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/supportd/supportd/store"
 )
 
@@ -183,13 +181,13 @@ func (h *Hub) skipGap(why string) {
 	closed := 0
 	for s := range h.admins {
 		h.removeLocked(s)
-		s.kill(websocket.StatusTryAgainLater, "event log unavailable")
+		s.kill(closeLogUnavailable)
 		closed++
 	}
 	for _, set := range h.clients {
 		for s := range set {
 			h.removeLocked(s)
-			s.kill(websocket.StatusTryAgainLater, "event log unavailable")
+			s.kill(closeLogUnavailable)
 			closed++
 		}
 	}

@@ -78,7 +78,9 @@ func readFrames(c *websocket.Conn, n int) ([]string, error) {
 	return got, nil
 }
 
-func TestResumeFromPrunedLogResets(t *testing.T) {
+func TestResumeFromPrunedLogResets(t *testing.T) { resumeFromPrunedLog(t, false) }
+
+func resumeFromPrunedLog(t *testing.T, plain bool) {
 	log := &fakeLog{}
 	for range 10 {
 		log.add("aaaaaaaaaaaaaaaaaaaaaaaa")
@@ -86,6 +88,7 @@ func TestResumeFromPrunedLogResets(t *testing.T) {
 	log.evs = log.evs[4:] // 1..4 pruned: the log keeps 5..10
 	h := newTestHub(t, log)
 	h.auth = agentAuth{}
+	h.cfg.PlainWrites = plain
 
 	got, err := readFrames(dialHub(t, h, "lastEventId=2"), 3)
 	if err != nil || strings.Join(got, ",") != "hello,reset,presence" {
@@ -155,7 +158,7 @@ func TestClientLeavingMidReadIsNoLogFailure(t *testing.T) {
 	}
 	var out syncBuffer
 	h := New(Config{Instance: "test"}, Deps{
-		Log: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(&out, nil)),
+		Events: log, Broker: pubsub.NewMemory(), Logger: slog.New(slog.NewTextHandler(&out, nil)),
 	})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)

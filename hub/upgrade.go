@@ -49,9 +49,16 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	hj := &smallBuffers{ResponseWriter: w}
+	// The direct path hijacks through smallBuffers, whose wireConn the socket then
+	// writes on (wire_*.go); the plain path leaves the hijack to the library.
+	var hj *smallBuffers
+	rw := w
+	if !h.cfg.PlainWrites {
+		hj = &smallBuffers{ResponseWriter: w}
+		rw = hj
+	}
 	lastPong := new(atomic.Int64)
-	conn, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
 		// The origin was checked above against ALLOWED_ORIGINS, which also takes
 		// full origins that the library's host patterns cannot express.
 		InsecureSkipVerify: true,
@@ -64,12 +71,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	conn.SetReadLimit(maxInboundBytes)
 	s := &socket{
-		h: h, conn: conn, wire: hj.conn, caller: caller, expires: expires, lastPong: lastPong,
+		h: h, conn: conn, caller: caller, expires: expires, lastPong: lastPong,
 		done: make(chan struct{}),
+	}
+	if hj != nil {
+		s.wire = hj.conn
 	}
 	if !h.track(s) {
 		h.release(caller.ID)
-		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		_ = conn.Close(closeShutdown.status())
 		return
 	}
 	h.metrics.open.WithLabelValues(string(caller.Role)).Inc()
@@ -130,7 +140,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
 	for s := range h.all {
-		s.kill(websocket.StatusGoingAway, "server shutting down")
+		s.kill(closeShutdown)
 	}
 	h.mu.Unlock()
 	done := make(chan struct{})

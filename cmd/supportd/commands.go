@@ -40,6 +40,7 @@ Environment:
   DEMO              on or off: serve the demo pages at /demo/ (default: on in dev mode only)
   GITHUB_TOKEN, GITHUB_REPO, GITHUB_API_URL   GitHub issue creation (owner/name)
   PPROF_ADDR        serve net/http/pprof on this separate address (operators only)
+  WS_DIRECT_WRITES  on (default) or off: off sends socket frames through the WebSocket library's own path
 
 Documentation: docs/ in the repository; GET /openapi.json and /asyncapi.json on a server.
 `

@@ -60,6 +60,9 @@ type config struct {
 	WebhookLease time.Duration
 	// PprofAddr, when set, serves net/http/pprof on a listener of its own.
 	PprofAddr string
+	// PlainWrites (WS_DIRECT_WRITES=off) has the hub send through the WebSocket
+	// library's own write path rather than writing frames beside it.
+	PlainWrites bool
 }
 
 // loadConfig reads and checks the whole configuration of command cmd, once: the
@@ -159,8 +162,15 @@ func (c *config) readLimits(getenv func(string) string) error {
 	return nil
 }
 
-// readModes reads the switches: DEMO and LOG_LEVEL.
+// readModes reads the switches: DEMO, WS_DIRECT_WRITES and LOG_LEVEL.
 func (c *config) readModes(getenv func(string) string) error {
+	switch v := getenv("WS_DIRECT_WRITES"); v {
+	case "", "on", "true", "1":
+	case "off", "false", "0":
+		c.PlainWrites = true
+	default:
+		return fmt.Errorf("WS_DIRECT_WRITES must be on or off, got %q", v)
+	}
 	c.Demo = c.devMode()
 	switch v := getenv("DEMO"); v {
 	case "":

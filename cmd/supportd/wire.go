@@ -71,8 +71,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *parts, err err
 	if err != nil {
 		return nil, err
 	}
-	p.hub = hub.New(hub.Config{Instance: instance, CheckOrigin: cfg.Origins.Allowed}, hub.Deps{
-		Auth: srv, Service: srv.Service(), Log: p.store, Newest: newest, Broker: broker, Logger: log, Registry: reg,
+	p.hub = hub.New(hub.Config{Instance: instance, CheckOrigin: cfg.Origins.Allowed, PlainWrites: cfg.PlainWrites}, hub.Deps{
+		Auth: srv, Service: srv.Service(), Events: p.store, Newest: newest, Broker: broker, Logger: log, Registry: reg,
 		Budget: srv, // seen and typing draw on the caller's REST budget
 	})
 	if err := p.hub.Start(ctx); err != nil {

@@ -312,7 +312,7 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 300 {
-			s.send([][]byte{frame, frame})
+			sendPaced(t, s, [][]byte{frame, frame})
 			time.Sleep(50 * time.Microsecond)
 		}
 	})
@@ -340,7 +340,7 @@ func TestDirectWritesAndPongsShareTheConnection(t *testing.T) {
 // writev across the 7-bit/16-bit length boundaries, and one frame in one write as
 // large as a direct write may be.
 func TestDirectFramesReadByTheLibrary(t *testing.T) {
-	h, c, s := agentReady(t)
+	h, c, s := agentReady(t, false)
 	sizes := []int{0, 1, 125, 126, 127, 1000, directMaxBytes - 4} // the last with its 4-byte header fills directMaxBytes
 	var frames [][]byte
 	for _, n := range sizes {

@@ -94,12 +94,29 @@ func eventually(wait time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-// agentReady opens one agent socket on a new hub and reads its hello and presence;
-// it reads frames of up to 1 MiB.
-func agentReady(t *testing.T) (*Hub, *websocket.Conn, *socket) {
+// sendPaced sends frames to s once at most half its queue waits: a test that
+// sends in a loop while the client reads must not be cut as a slow consumer on a
+// busy machine (under -race, with one core, the flusher falls behind a sender
+// that only sleeps between sends).
+func sendPaced(t *testing.T, s *socket, frames [][]byte) {
+	t.Helper()
+	if !eventually(5*time.Second, func() bool {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+		return len(s.waiting) < queueSize/2
+	}) {
+		t.Error("the socket's queue stayed half full for 5 s")
+	}
+	s.send(frames)
+}
+
+// agentReady opens one agent socket on a new hub (writing on the plain path if
+// plain) and reads its hello and presence; it reads frames of up to 1 MiB.
+func agentReady(t *testing.T, plain bool) (*Hub, *websocket.Conn, *socket) {
 	t.Helper()
 	h := newTestHub(t, &fakeLog{})
 	h.auth = agentAuth{}
+	h.cfg.PlainWrites = plain
 	c := dialHub(t, h, "")
 	c.SetReadLimit(1 << 20)
 	if got, err := readFrames(c, 2); err != nil || strings.Join(got, ",") != "hello,presence" {
@@ -128,8 +145,13 @@ func firstSocket(t *testing.T, h *Hub) *socket {
 // The library's reader takes every length the socket's writer produces, a batch
 // in one writev included. Both sends are over 64 KiB (directMaxBytes on Linux),
 // so neither is written directly: TestDirectFramesReadByTheLibrary covers those.
-func TestWriterFramesReadByTheLibrary(t *testing.T) {
-	h, c, s := agentReady(t)
+func TestWriterFramesReadByTheLibrary(t *testing.T) { writerFramesRead(t, false) }
+
+func writerFramesRead(t *testing.T, plain bool) {
+	h, c, s := agentReady(t, plain)
+	if plain != (s.wire == nil) {
+		t.Fatalf("plain %v, but the socket's wireConn is %v", plain, s.wire)
+	}
 	var batch [][]byte
 	for _, n := range frameSizes {
 		batch = append(batch, textFrame(bytes.Repeat([]byte{'y'}, n)))
@@ -219,7 +241,7 @@ func TestWriterAndControlFramesNeverInterleave(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 200 {
-			s.send([][]byte{frame, frame, frame})
+			sendPaced(t, s, [][]byte{frame, frame, frame})
 			time.Sleep(100 * time.Microsecond)
 		}
 	})
@@ -237,7 +259,7 @@ func TestWriterAndControlFramesNeverInterleave(t *testing.T) {
 	}) {
 		t.Fatal("batches still queued")
 	}
-	s.kill(websocket.StatusPolicyViolation, "slow consumer")
+	s.kill(closeSlowConsumer)
 	err = <-readDone
 	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Fatalf("got %v, want close 1008", err)
