@@ -149,14 +149,19 @@ func asObject(raw json.RawMessage, name string) (object, error) {
 	return o, nil
 }
 
-// readIDs reads a body whose one field is a list of 1 to store.MaxIDs ids (bulk delete,
-// seen).
-func readIDs(w http.ResponseWriter, r *http.Request, field string) ([]store.ID, error) {
+// readObject reads a body that must be one JSON object.
+func readObject(w http.ResponseWriter, r *http.Request) (object, error) {
 	body, err := readBody(w, r)
 	if err != nil {
 		return nil, err
 	}
-	o, err := parseObject(body)
+	return parseObject(body)
+}
+
+// readIDs reads a body whose one field is a list of 1 to store.MaxIDs ids (bulk delete,
+// seen).
+func readIDs(w http.ResponseWriter, r *http.Request, field string) ([]store.ID, error) {
+	o, err := readObject(w, r)
 	if err != nil {
 		return nil, err
 	}

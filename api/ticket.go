@@ -121,11 +121,7 @@ func (s *Server) insertTicket(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request, id store.ID) error {
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := parseObject(body)
+	o, err := readObject(w, r)
 	if err != nil {
 		return err
 	}

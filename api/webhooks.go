@@ -69,11 +69,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := agentOnly(r); err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := parseObject(body)
+	o, err := readObject(w, r)
 	if err != nil {
 		return err
 	}
@@ -231,11 +227,7 @@ func (s *Server) replayWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := agentOnly(r); err != nil {
 		return err
 	}
-	body, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	o, err := parseObject(body)
+	o, err := readObject(w, r)
 	if err != nil {
 		return err
 	}
