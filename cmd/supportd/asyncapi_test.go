@@ -43,6 +43,9 @@ func TestAsyncAPIDescribesEveryFrame(t *testing.T) {
 	}
 	check(as, "presence")
 	check(cs, "presence")
+	// Another agent coming online: a delta for the agent's socket.
+	mustDial(t, base, newPerson(t, store.RoleSuperAdmin, "Bob"), "")
+	check(as, "presence.changed")
 	tk := createTicket(t, base, client, "Printer on fire")
 	check(as, "counts")
 	if code := call(t, base, agent, "PUT", "/support-tickets/"+string(tk.ID), map[string]any{"status": "progress"}, nil); code != 200 {
@@ -65,7 +68,7 @@ func TestAsyncAPIDescribesEveryFrame(t *testing.T) {
 	check(cs, "ticket.deleted")
 	rs := mustDial(t, base, agent, "lastEventId=999999999")
 	check(rs, "reset")
-	for _, typ := range []string{"hello", "presence", "ticket.created", "thread.added", "counts", "ticket.updated",
+	for _, typ := range []string{"hello", "presence", "presence.changed", "ticket.created", "thread.added", "counts", "ticket.updated",
 		"ticket.status", "threads.seen", "ticket.deleted", "typing", "pong", "error", "reset"} {
 		if seen[typ] == 0 {
 			t.Errorf("no %s frame was checked", typ)
