@@ -174,6 +174,21 @@ export function waitState(conn, state, timeout = 10000) {
 }
 
 /**
+ * launchChromium starts a headless Chromium (the machine's, through playwright-core)
+ * quietened for tests: no sandbox or GPU, no background updates, sync or QUIC.
+ * playwright-core is loaded only here, so the node tests do not need it.
+ */
+export async function launchChromium(executablePath) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/**
  * startProxy forwards TCP from a local port to target. cut() destroys every open
  * pair (the client sees an abnormal close; the server keeps running); freeze() stops
  * forwarding without closing, as a dead network path would.
