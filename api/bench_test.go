@@ -21,15 +21,7 @@ import (
 // them. It reports the median and the 99th percentile, since the bar is the median.
 func BenchmarkListWithCountsHTTP(b *testing.B) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db, url := benchPostgres(b)
 	if err := pgtest.Seed(ctx, url, 1000, 100_000, 3); err != nil {
 		b.Fatal(err)
 	}
@@ -65,4 +57,19 @@ func BenchmarkListWithCountsHTTP(b *testing.B) {
 			b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "ms-p99")
 		})
 	}
+}
+
+// benchPostgres opens a migrated private database for a benchmark, closed when it
+// ends, and gives its URL for whatever else the benchmark connects with.
+func benchPostgres(b *testing.B) (*postgres.DB, string) {
+	url := pgtest.NewDatabase(b)
+	db, err := postgres.Open(b.Context(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
+	if err := db.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	return db, url
 }

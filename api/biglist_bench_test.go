@@ -18,7 +18,6 @@ import (
 
 	"github.com/supportd/supportd/store"
 	"github.com/supportd/supportd/store/postgres"
-	"github.com/supportd/supportd/store/postgres/pgtest"
 )
 
 // BenchmarkBigListRSS measures how much resident memory 16 concurrent
@@ -27,16 +26,7 @@ import (
 // clients share this process (the clients discard what they read), so the figure is
 // an upper bound for the server. The bar is under 150 MB added.
 func BenchmarkBigListRSS(b *testing.B) {
-	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	db, _ := benchPostgres(b)
 	e := newEnv(b, db)
 	a := e.client(b, "Big")
 	seedBig(b, db, a.Caller)

@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { createClient } from '../lib/supportd-client.js';
-import { startSupportd, mintToken, clientDir } from './helpers.js';
+import { startSupportd, launchChromium, mintToken, clientDir } from './helpers.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const haveChromium = existsSync(chromiumPath);
@@ -25,13 +25,7 @@ let server, browser;
 before(async () => {
   if (!haveChromium) return;
   server = await startSupportd();
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium(chromiumPath);
   mkdirSync(resultsDir, { recursive: true });
 });
 

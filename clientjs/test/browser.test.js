@@ -13,7 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 
 import { createClient } from '../lib/supportd-client.js';
-import { startSupportd, mintToken, randomId, clientDir } from './helpers.js';
+import { startSupportd, launchChromium, mintToken, randomId, clientDir } from './helpers.js';
 
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const haveChromium = existsSync(chromiumPath);
@@ -35,13 +35,7 @@ before(async () => {
     pagesBase = statics.origin + '/';
     apiParam = '&api=' + encodeURIComponent(server.baseUrl);
   }
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  browser = await launchChromium(chromiumPath);
   mkdirSync(resultsDir, { recursive: true });
 });
 

@@ -1,6 +1,7 @@
 // Test helpers: a real supportd in dev mode, tokens minted with its secret, a TCP
 // proxy that can cut or freeze sockets, and waiting for events.
 
+import { before, after } from 'node:test';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -9,6 +10,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { createClient } from '../lib/supportd-client.js';
 
 export const clientDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const repoRoot = path.resolve(clientDir, '..');
@@ -80,6 +83,36 @@ export async function startSupportd(env = {}) {
   };
 }
 
+/**
+ * supportdForFile registers the hooks a realtime test file shares: before its tests,
+ * a supportd (and a global WebSocket, which the client needs); after them, every
+ * connection pushed to `open` closed and the server stopped. `server` is set only
+ * once the before hook has run, so read it inside tests.
+ */
+export function supportdForFile() {
+  const live = {
+    server: undefined,
+    open: [],
+    /** person mints a token for a fresh user of role and gives a client that uses it. */
+    person(role, name) {
+      const sub = randomId();
+      const token = mintToken(live.server.secret, { sub, name, role });
+      return { sub, name, token, client: createClient({ baseUrl: live.server.baseUrl, token }) };
+    },
+  };
+  before(async () => {
+    if (typeof globalThis.WebSocket !== 'function') {
+      throw new Error('run with node --experimental-websocket (Node 20) or Node 22+');
+    }
+    live.server = await startSupportd();
+  });
+  after(async () => {
+    for (const c of live.open) c.close();
+    await live.server?.stop();
+  });
+  return live;
+}
+
 /** mintToken signs an HS256 JWT of the contract's claims. */
 export function mintToken(secret, { sub = randomId(), name = 'Someone', role = 'client', ttl = 3600 } = {}) {
   const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -137,6 +170,21 @@ export function waitState(conn, state, timeout = 10000) {
     const off = conn.on('state', (e) => {
       if (e.state === state) { clearTimeout(t); off(); resolve(); }
     });
+  });
+}
+
+/**
+ * launchChromium starts a headless Chromium (the machine's, through playwright-core)
+ * quietened for tests: no sandbox or GPU, no background updates, sync or QUIC.
+ * playwright-core is loaded only here, so the node tests do not need it.
+ */
+export async function launchChromium(executablePath) {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
   });
 }
 

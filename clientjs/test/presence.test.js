@@ -2,32 +2,12 @@
 // after hello and the presence.changed that follow, equals the server's after
 // agents join and leave.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { createClient } from '../lib/supportd-client.js';
-import { startSupportd, mintToken, randomId, sleep, Recorder, waitState } from './helpers.js';
+import { supportdForFile, sleep, Recorder, waitState } from './helpers.js';
 
-let server;
-const open = [];
-
-before(async () => {
-  if (typeof globalThis.WebSocket !== 'function') {
-    throw new Error('run with node --experimental-websocket (Node 20) or Node 22+');
-  }
-  server = await startSupportd();
-});
-
-after(async () => {
-  for (const c of open) c.close();
-  await server?.stop();
-});
-
-function person(role, name) {
-  const sub = randomId();
-  const token = mintToken(server.secret, { sub, name, role });
-  return { sub, name, client: createClient({ baseUrl: server.baseUrl, token }) };
-}
+const { open, person } = supportdForFile();
 
 async function connect(p) {
   const conn = p.client.connect();

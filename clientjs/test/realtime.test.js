@@ -1,35 +1,17 @@
 // The realtime connection against a real supportd: every event type, the states,
 // resume after drops, reset, dead sockets, typing expiry and token refresh on 4001.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { createClient } from '../lib/supportd-client.js';
-import { startSupportd, startProxy, mintToken, randomId, sleep, Recorder, waitState } from './helpers.js';
+import { supportdForFile, startProxy, mintToken, randomId, sleep, Recorder, waitState } from './helpers.js';
 
 const allTypes = ['hello', 'presence', 'ticket.created', 'ticket.updated', 'ticket.status', 'ticket.deleted',
   'thread.added', 'threads.seen', 'counts', 'typing', 'typing.stopped', 'reset', 'pong', 'error', 'state'];
 
-let server;
-const open = [];
-
-before(async () => {
-  if (typeof globalThis.WebSocket !== 'function') {
-    throw new Error('run with node --experimental-websocket (Node 20) or Node 22+');
-  }
-  server = await startSupportd();
-});
-
-after(async () => {
-  for (const c of open) c.close();
-  await server?.stop();
-});
-
-function person(role, name) {
-  const sub = randomId();
-  const token = mintToken(server.secret, { sub, name, role });
-  return { sub, token, client: createClient({ baseUrl: server.baseUrl, token }) };
-}
+const live = supportdForFile();
+const { open, person } = live;
 
 function connect(client, options = {}) {
   const conn = client.connect(options);
@@ -123,7 +105,7 @@ test('typing is hidden after 6 s by itself', async () => {
 test('resumes after the network drops, with nothing lost and nothing twice', async () => {
   const agent = person('superAdmin', 'Agent Resume');
   const gina = person('client', 'Gina');
-  const proxy = await startProxy(server.port);
+  const proxy = await startProxy(live.server.port);
   try {
     const resumable = createClient({ baseUrl: proxy.baseUrl, token: agent.token });
     const { conn, rec } = connect(resumable, { reconnectDelay: 50 });
@@ -184,14 +166,14 @@ test('a lastEventId from the future gets reset, then the connection is live', as
 
 test('a 4001 close asks the token provider for a new token, then resumes', async () => {
   const sub = randomId();
-  const rest = createClient({ baseUrl: server.baseUrl, token: mintToken(server.secret, { sub, name: 'Kate' }) });
+  const rest = createClient({ baseUrl: live.server.baseUrl, token: mintToken(live.server.secret, { sub, name: 'Kate' }) });
   const calls = [];
   const kate = createClient({
-    baseUrl: server.baseUrl,
+    baseUrl: live.server.baseUrl,
     token: async ({ expired }) => {
       calls.push(expired);
       // The first token lives 2 s: the server closes the socket with 4001 then.
-      return mintToken(server.secret, { sub, name: 'Kate', ttl: expired ? 3600 : 2 });
+      return mintToken(live.server.secret, { sub, name: 'Kate', ttl: expired ? 3600 : 2 });
     },
   });
   const { data: t } = await rest.tickets.create(newTicket('Short token'));
@@ -210,7 +192,7 @@ test('a 4001 close asks the token provider for a new token, then resumes', async
 
 test('a frozen network is noticed by the heartbeat and the connection comes back', async () => {
   const liam = person('client', 'Liam');
-  const proxy = await startProxy(server.port);
+  const proxy = await startProxy(live.server.port);
   try {
     const c = createClient({ baseUrl: proxy.baseUrl, token: liam.token });
     const { conn, rec } = connect(c, { heartbeatInterval: 200, heartbeatTimeout: 1000, reconnectDelay: 50 });

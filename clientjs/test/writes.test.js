@@ -1,35 +1,16 @@
 // Read-your-writes: a write's answer carries lastEventId, and a connection opened
 // after it has reached that id and never gets the write's events.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { createClient } from '../lib/supportd-client.js';
-import { startSupportd, mintToken, randomId, Recorder, waitState } from './helpers.js';
+import { supportdForFile, Recorder, waitState } from './helpers.js';
 
-let server;
-const open = [];
-
-before(async () => {
-  if (typeof globalThis.WebSocket !== 'function') {
-    throw new Error('run with node --experimental-websocket (Node 20) or Node 22+');
-  }
-  server = await startSupportd();
-});
-
-after(async () => {
-  for (const c of open) c.close();
-  await server?.stop();
-});
-
-function person(role, name) {
-  const token = mintToken(server.secret, { sub: randomId(), name, role });
-  return createClient({ baseUrl: server.baseUrl, token });
-}
+const { open, person } = supportdForFile();
 
 test('a connection opened after a write has reached its id and never gets its events', async () => {
-  const agent = person('superAdmin', 'Ann');
-  const erin = person('client', 'Erin');
+  const agent = person('superAdmin', 'Ann').client;
+  const erin = person('client', 'Erin').client;
   const created = await erin.tickets.create({ title: 'Mine', category: 'billing', threads: [{ message: 'Hi' }] });
   assert.match(created.lastEventId, /^\d+$/);
   const updated = await agent.tickets.update(created.data._id, { status: 'resolved' });

@@ -30,16 +30,21 @@ func openDB(tb testing.TB) (*postgres.DB, string) {
 // a fresh database per case would spend most of the run in CREATE DATABASE.
 func TestConformance(t *testing.T) {
 	_, url := openDB(t)
-	storetest.Run(t, func(t *testing.T) store.Store {
-		ctx := context.Background()
-		db, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(db.Close)
-		if err := db.ResetForTest(ctx); err != nil {
-			t.Fatalf("reset: %v", err)
-		}
-		return db
-	})
+	storetest.Run(t, func(t *testing.T) store.Store { return emptiedDB(t, url) })
+}
+
+// emptiedDB opens a store (pool) of the case's own on the shared database at url,
+// closed at cleanup, and empties the database first.
+func emptiedDB(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.ResetForTest(ctx); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	return db
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/supportd/supportd/store/postgres"
 	"github.com/supportd/supportd/store/storetest"
 )
 
@@ -12,16 +11,8 @@ import (
 func TestWebhookConformance(t *testing.T) {
 	_, url := openDB(t)
 	storetest.RunWebhooks(t, func(t *testing.T) storetest.WebhookStore {
-		ctx := context.Background()
-		db, err := postgres.Open(ctx, url)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(db.Close)
-		if err := db.ResetForTest(ctx); err != nil {
-			t.Fatalf("reset: %v", err)
-		}
-		if err := db.ResetWebhooksForTest(ctx); err != nil {
+		db := emptiedDB(t, url)
+		if err := db.ResetWebhooksForTest(context.Background()); err != nil {
 			t.Fatalf("reset webhooks: %v", err)
 		}
 		return db
