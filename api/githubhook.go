@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
@@ -77,12 +79,13 @@ func (s *Server) githubWebhook(w http.ResponseWriter, r *http.Request) error {
 			writeJSON(w, http.StatusOK, githubAnswer{Status: "duplicate"})
 			return nil
 		}
-		if err := s.svc.issueChanged(r.Context(), id, ev.Issue.GetNumber(), verb, status); err != nil {
-			// Forget the delivery, so that GitHub's redelivery is acted on.
+		if err := s.svc.issueChanged(r.Context(), id, ev.Issue.GetNumber(), verb, status, delivery); err != nil {
+			// Forget the delivery, so that GitHub's redelivery is acted on (its
+			// thread, if that part was done, is replayed, not added again).
 			_ = wh.ReleaseGitHubDelivery(context.WithoutCancel(r.Context()), delivery)
 			return err
 		}
-	} else if err := s.svc.issueChanged(r.Context(), id, ev.Issue.GetNumber(), verb, status); err != nil {
+	} else if err := s.svc.issueChanged(r.Context(), id, ev.Issue.GetNumber(), verb, status, ""); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, githubAnswer{Status: "completed"})
@@ -113,13 +116,20 @@ func (s *Server) verifyGitHub(w http.ResponseWriter, r *http.Request) ([]byte, e
 
 // issueChanged applies a GitHub issue's close or reopen to its ticket as GitHub, a
 // super admin: the thread (thread.added), then the status (ticket.updated, and
-// ticket.status with counts when it changed).
-func (s *Service) issueChanged(ctx context.Context, id store.ID, number int, verb string, status store.Status) error {
+// ticket.status with counts when it changed). The two are separate writes; the
+// thread is keyed by the delivery, so a redelivery after a failure in between
+// replays it instead of adding it twice, and setting the status again is harmless.
+func (s *Service) issueChanged(ctx context.Context, id store.ID, number int, verb string, status store.Status, delivery string) error {
 	if err := s.store.RememberPerson(ctx, githubPerson()); err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("GitHub issue #%d was %s", number, verb)
-	if _, _, err := s.Reply(ctx, store.NewThread{Caller: githubPerson(), TicketID: id, NewThreadBody: store.NewThreadBody{Message: msg}}); err != nil {
+	in := store.NewThread{Caller: githubPerson(), TicketID: id, NewThreadBody: store.NewThreadBody{Message: msg}}
+	if delivery != "" {
+		sum := sha256.Sum256([]byte(msg))
+		in.Idem = &store.Idempotency{Key: "github-delivery:" + delivery, Hash: hex.EncodeToString(sum[:])}
+	}
+	if _, _, err := s.Reply(ctx, in); err != nil {
 		return err
 	}
 	if _, err := s.store.UpdateTicket(ctx, githubPerson(), id, store.TicketUpdate{Status: &status}); err != nil {

@@ -1,16 +1,20 @@
 package api_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/supportd/supportd/api"
 	"github.com/supportd/supportd/store"
+	"github.com/supportd/supportd/store/memory"
 )
 
 const githubSecret = "loop-back-secret"
@@ -94,4 +98,45 @@ func TestGitHubLoopBackSignature(t *testing.T) {
 
 	unset := newEnv(t, openers()["memory"](t))
 	wantStatus(t, unset.github(t, "issues", "d", body, ""), http.StatusServiceUnavailable, "GitHub webhook is not configured")
+}
+
+// failGitHubStatusOnce fails the loop-back's status change once, after its thread
+// was added: the state a crash between the two writes leaves.
+type failGitHubStatusOnce struct {
+	*memory.Store
+	failed atomic.Bool
+}
+
+func (s *failGitHubStatusOnce) UpdateTicket(ctx context.Context, c store.Caller, id store.ID, u store.TicketUpdate) (store.Ticket, error) {
+	if c.ID == "000000000000000000000001" && s.failed.CompareAndSwap(false, true) {
+		return store.Ticket{}, errors.New("the database went away")
+	}
+	return s.Store.UpdateTicket(ctx, c, id, u)
+}
+
+// TestGitHubRedeliveryAfterAFailureAddsNoSecondThread: the thread went in, the status
+// change failed (500), so the delivery is forgotten and GitHub redelivers it; the
+// redelivery resolves the ticket and replays the thread instead of adding it again.
+func TestGitHubRedeliveryAfterAFailureAddsNoSecondThread(t *testing.T) {
+	st := &failGitHubStatusOnce{Store: memory.New()}
+	e := newEnv(t, st, withConfig(api.Config{GitHubWebhookSecret: githubSecret}))
+	ann, acme := e.agent(t, "Ann"), e.client(t, "Acme")
+	tk := e.createTicket(t, acme, "linked")
+	url := "https://github.com/acme/app/issues/9"
+	wantStatus(t, e.req(t, "PUT", "/support-tickets/"+string(tk.ID), ann.token, map[string]any{"issueUrl": url}), http.StatusOK, "")
+
+	if r := e.github(t, "issues", "d-9", issuesEvent("closed", url, 9), ""); r.status != http.StatusInternalServerError {
+		t.Fatalf("first delivery with the status change failing: got %d %s, want 500", r.status, r.body)
+	}
+	wantGitHubStatus(t, e.github(t, "issues", "d-9", issuesEvent("closed", url, 9), ""), "completed")
+	got := e.get(t, ann, tk.ID)
+	n := 0
+	for _, th := range got.Threads {
+		if th.Message == "GitHub issue #9 was closed" {
+			n++
+		}
+	}
+	if got.Status != store.StatusResolved || n != 1 {
+		t.Fatalf("after the redelivery: status %s, %d GitHub threads; want resolved and one", got.Status, n)
+	}
 }
