@@ -79,6 +79,13 @@ func fakeSocket(h *Hub, c store.Caller) *socket {
 	return &socket{h: h, caller: c, done: make(chan struct{})}
 }
 
+// registeredAgent is a fake agent socket registered for every event from the start.
+func registeredAgent(h *Hub) *socket {
+	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
+	h.register(agent, -1)
+	return agent
+}
+
 // received takes what waits for s (a fake socket: no flusher runs) and returns
 // the event ids in the frames.
 func received(t *testing.T, s *socket) []int64 {

@@ -12,8 +12,7 @@ import (
 func TestQueuedBatchesGoOutAsOneWrite(t *testing.T) {
 	log := &fakeLog{}
 	h := newTestHub(t, log)
-	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
-	h.register(agent, -1)
+	agent := registeredAgent(h)
 	var evs []store.Event
 	for range 6 {
 		evs = append(evs, log.add("aaaaaaaaaaaaaaaaaaaaaaaa"))
@@ -39,8 +38,7 @@ func TestQueuedBatchesGoOutAsOneWrite(t *testing.T) {
 func TestQueuedBatchesMergeUpToTheCap(t *testing.T) {
 	log := &fakeLog{}
 	h := newTestHub(t, log)
-	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
-	h.register(agent, -1)
+	agent := registeredAgent(h)
 	var evs []store.Event
 	for range 70 {
 		evs = append(evs, log.add("aaaaaaaaaaaaaaaaaaaaaaaa"))

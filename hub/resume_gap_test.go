@@ -74,8 +74,7 @@ func TestRedisEventsFlowWhileTheLogHangs(t *testing.T) {
 	log := &fakeLog{}
 	h := newTestHub(t, log)
 	h.events = hangingLog{log}
-	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
-	h.register(agent, -1)
+	agent := registeredAgent(h)
 	runHub(t, h)
 	waitSubscribed(t, h)
 
@@ -105,8 +104,7 @@ func TestUnfillableGapClosesSocketsWith1013AndGoesOn(t *testing.T) {
 	log := &fakeLog{}
 	h := newTestHub(t, log)
 	h.events = hangingLog{log}
-	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
-	h.register(agent, -1)
+	agent := registeredAgent(h)
 	runHub(t, h)
 	waitSubscribed(t, h)
 
@@ -153,8 +151,7 @@ func TestWithoutSubscriptionTheHubPollsTheLog(t *testing.T) {
 	log := &fakeLog{}
 	h := newTestHub(t, log)
 	h.broker = downBroker{pubsub.NewMemory()}
-	agent := fakeSocket(h, store.Caller{ID: agentID, Role: store.RoleSuperAdmin})
-	h.register(agent, -1)
+	agent := registeredAgent(h)
 	runHub(t, h)
 
 	start := time.Now()
