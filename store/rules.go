@@ -68,13 +68,13 @@ func ApplyUpdate(t *Ticket, u TicketUpdate) (previous Status) {
 		t.Status = *u.Status
 	}
 	if u.Subject.Set {
-		t.Subject = clonePtr(u.Subject.Value)
+		t.Subject = ClonePtr(u.Subject.Value)
 	}
 	if u.API.Set {
-		t.API = clonePtr(u.API.Value)
+		t.API = ClonePtr(u.API.Value)
 	}
 	if u.IssueURL.Set {
-		t.IssueURL = clonePtr(u.IssueURL.Value)
+		t.IssueURL = ClonePtr(u.IssueURL.Value)
 	}
 	return previous
 }
@@ -98,7 +98,9 @@ func BuildThread(id ID, t Ticket, c Caller, name string, body NewThreadBody, at 
 	return th
 }
 
-func clonePtr[T any](p *T) *T {
+// ClonePtr copies what p points to, so that a stored value never shares memory with
+// a caller's (both stores keep the tickets they are given, one in memory).
+func ClonePtr[T any](p *T) *T {
 	if p == nil {
 		return nil
 	}

@@ -54,10 +54,10 @@ func (s *Store) copyWith(t *store.Ticket, threads []store.Thread) store.Ticket {
 
 func cloneTicket(t *store.Ticket, threads []store.Thread) store.Ticket {
 	c := *t
-	c.Subject = clonePtr(t.Subject)
-	c.API = clonePtr(t.API)
-	c.IssueURL = clonePtr(t.IssueURL)
-	c.Assignee = clonePtr(t.Assignee)
+	c.Subject = store.ClonePtr(t.Subject)
+	c.API = store.ClonePtr(t.API)
+	c.IssueURL = store.ClonePtr(t.IssueURL)
+	c.Assignee = store.ClonePtr(t.Assignee)
 	c.Unread, c.ThreadsTotal, c.Threads = nil, nil, nil
 	if threads != nil {
 		c.Threads = make([]store.Thread, len(threads))
@@ -69,8 +69,8 @@ func cloneTicket(t *store.Ticket, threads []store.Thread) store.Ticket {
 }
 
 func cloneThread(th store.Thread) store.Thread {
-	th.SeenAt = clonePtr(th.SeenAt)
-	th.SuperAdmin = clonePtr(th.SuperAdmin)
+	th.SeenAt = store.ClonePtr(th.SeenAt)
+	th.SuperAdmin = store.ClonePtr(th.SuperAdmin)
 	th.Attachments = cloneIDs(th.Attachments)
 	return th
 }
@@ -78,12 +78,4 @@ func cloneThread(th store.Thread) store.Thread {
 // cloneIDs never returns nil: attachments are a list, never null, on the wire.
 func cloneIDs(ids []store.ID) []store.ID {
 	return append(make([]store.ID, 0, len(ids)), ids...)
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }

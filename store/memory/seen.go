@@ -27,7 +27,7 @@ func (s *Store) MarkSeen(_ context.Context, c store.Caller, ids []store.ID, at t
 		if !store.Visible(c, t.Client.ID) || !store.SeeableBy(c, *th) {
 			continue // not c's to see, c's own side's, or seen already (also a repeat in ids)
 		}
-		th.SeenAt = clonePtr(&seenAt)
+		th.SeenAt = store.ClonePtr(&seenAt)
 		if _, ok := changed[t.ID]; !ok {
 			order = append(order, t.ID)
 		}

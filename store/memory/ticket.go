@@ -26,11 +26,11 @@ func (s *Store) CreateTicket(_ context.Context, in store.NewTicket) (store.Ticke
 	t := &store.Ticket{
 		ID:        s.ids.New(now),
 		Title:     in.Title,
-		Subject:   clonePtr(in.Subject),
+		Subject:   store.ClonePtr(in.Subject),
 		Category:  in.Category,
 		Status:    store.StatusPending,
 		Number:    s.number,
-		API:       clonePtr(in.API),
+		API:       store.ClonePtr(in.API),
 		Client:    store.Person{ID: owner, Name: client.name},
 		CreatedAt: at,
 		UpdatedAt: at,

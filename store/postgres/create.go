@@ -100,10 +100,10 @@ func (db *DB) createWrites(in store.NewTicket, read createRead, key *claim) (sto
 		ID:        db.ids.New(now.Time),
 		Number:    read.number,
 		Title:     in.Title,
-		Subject:   clonePtr(in.Subject),
+		Subject:   store.ClonePtr(in.Subject),
 		Category:  in.Category,
 		Status:    store.StatusPending,
-		API:       clonePtr(in.API),
+		API:       store.ClonePtr(in.API),
 		Client:    read.client,
 		Unread:    &zero, // the creator wrote every thread
 		CreatedAt: now,

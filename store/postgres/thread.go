@@ -219,14 +219,6 @@ func fromIDs(ids []store.ID) []string {
 	return ss
 }
 
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
-
 // marshal encodes a value of the store's own types.
 func marshal(v any) ([]byte, error) {
 	b, err := json.Marshal(v)
