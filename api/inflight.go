@@ -61,3 +61,13 @@ func (l *inflight) refuse(w http.ResponseWriter, what string) *store.Error {
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(inflightRetryAfter.Seconds()))))
 	return store.Errorf(store.CodeTooManyRequests, "Too many %s in progress: at most %d at once, retry later", what, l.max)
 }
+
+// readSlot takes one of c's expensive-read slots (list and thread pages), or answers
+// 429; the release it returns gives the slot back.
+func (s *Server) readSlot(w http.ResponseWriter, c store.Caller) (release func(), err error) {
+	release, ok := s.reads.acquire(c.ID)
+	if !ok {
+		return nil, s.reads.refuse(w, "list reads")
+	}
+	return release, nil
+}

@@ -24,9 +24,9 @@ func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, id store.ID
 	if err != nil {
 		return err
 	}
-	release, ok := s.reads.acquire(c.ID)
-	if !ok {
-		return s.reads.refuse(w, "list reads")
+	release, err := s.readSlot(w, c)
+	if err != nil {
+		return err
 	}
 	defer release()
 	page, err := s.store.Threads(r.Context(), c, id, before, limit)

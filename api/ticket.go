@@ -52,9 +52,9 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	release, ok := s.reads.acquire(c.ID)
-	if !ok {
-		return s.reads.refuse(w, "list reads")
+	release, err := s.readSlot(w, c)
+	if err != nil {
+		return err
 	}
 	defer release()
 	if err := s.setLastEventID(w, r); err != nil {
