@@ -108,11 +108,18 @@ type Hub struct {
 	budget  Budget
 	newest  *pubsub.Coalescer // the log's newest id, one read for the sockets that arrive together
 
+	// admitMu guards perUser and is taken alone: a handshake that only counts
+	// its caller's sockets must not wait behind a fan-out, which holds mu while
+	// it writes to every socket.
+	admitMu sync.Mutex
+	perUser map[store.ID]int
+	// stopping is closing, readable without mu (see admit).
+	stopping atomic.Bool
+
 	mu      sync.Mutex
 	cursor  int64 // id of the newest event fanned out
 	admins  map[*socket]struct{}
 	clients map[store.ID]map[*socket]struct{}
-	perUser map[store.ID]int
 	agents  map[store.ID]agent   // super admins with sockets here
 	all     map[*socket]struct{} // every socket, registered or still replaying
 	outbox  []parcel             // a fan-out's parcels, reused (see sendAllLocked)
@@ -122,7 +129,7 @@ type Hub struct {
 	remote   map[store.ID]struct{} // the other instances' agents, as last read
 	view     map[store.ID][]byte   // who the sockets are told is online: person JSON by id
 	touched  map[store.ID][]byte   // people whose state changed since the last flush
-	snapshot []byte                // super admins' frame of the view; nil once it changed
+	online   onlineList            // the view's people as the super admins' snapshot lists them
 	leftHere bool                  // an agent left here since the last flush
 
 	// gap is the dispatcher's state: owned by Run's goroutine (tests drive it

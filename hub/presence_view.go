@@ -16,23 +16,23 @@ import (
 //
 // Joins here change the view at once; leaves here wait for a fresh read of the
 // other instances (leavePresenceLocked). Changes are gathered in h.touched and
-// sent out by flushPresence, a batch every
-// presenceBatch at most. A socket whose snapshot was taken between two flushes
-// may already hold some of the batch's changes: the batch therefore names each
+// sent out by flushPresence, a batch every presenceBatchFor(online) at most. A
+// socket whose snapshot was taken between two flushes may already hold some of
+// the batch's changes: the batch therefore names each
 // touched person with their state at the flush (joined if in the view, left if
 // not), never a difference of counts, so applying it again is harmless and every
 // socket ends equal to the view.
 
 // joinPresence counts s online (for a super admin's socket: its agent) and
-// returns its snapshot; from then on s gets the changes. The snapshot already
-// counts s, since the view changes at once.
-func (h *Hub) joinPresence(s *socket) []byte {
+// returns its snapshot, one frame in parts to write in order; from then on s gets
+// the changes. The snapshot already counts s, since the view changes at once.
+func (h *Hub) joinPresence(s *socket) [][]byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s.inPresence = true
 	if !s.caller.IsSuperAdmin() {
 		s.agentsSeen = len(h.view)
-		return control("presence", map[string]int{"agentsOnline": s.agentsSeen})
+		return [][]byte{control("presence", map[string]int{"agentsOnline": s.agentsSeen})}
 	}
 	a := h.agents[s.caller.ID]
 	a.name = s.caller.Name
@@ -42,7 +42,7 @@ func (h *Hub) joinPresence(s *socket) []byte {
 		h.localPresenceChanged()
 		h.showLocked(store.Person{ID: s.caller.ID, Name: s.caller.Name})
 	}
-	return h.snapshotLocked()
+	return h.online.snapshot(h.view)
 }
 
 // leavePresenceLocked undoes joinPresence; again (or without it) does nothing.
@@ -102,7 +102,7 @@ func (h *Hub) showLocked(p store.Person) {
 	b, _ := json.Marshal(p)
 	h.view[p.ID] = b
 	h.touched[p.ID] = b
-	h.snapshot = nil
+	h.online.add(b)
 }
 
 func (h *Hub) hideLocked(id store.ID) {
@@ -112,22 +112,7 @@ func (h *Hub) hideLocked(id store.ID) {
 	}
 	delete(h.view, id)
 	h.touched[id] = b
-	h.snapshot = nil
-}
-
-// snapshotLocked is the super admins' presence frame of the whole view, built once
-// per change of the view from the people's stored JSON (a wave of agents
-// connecting changes it at each one: concatenating is much cheaper than encoding
-// the list again).
-func (h *Hub) snapshotLocked() []byte {
-	if h.snapshot == nil {
-		list := make([][]byte, 0, len(h.view))
-		for _, b := range h.view {
-			list = append(list, b)
-		}
-		h.snapshot = encodeLists("presence", namedList{"online", list})
-	}
-	return h.snapshot
+	h.online.stale = true
 }
 
 // flushPresence sends the sockets the changes gathered since the last flush.

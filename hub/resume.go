@@ -60,7 +60,7 @@ func (s *socket) start(ctx context.Context, lastEventID int64) error {
 		}
 		lastEventID = -1
 	}
-	if err := s.writeFrames(s.h.joinPresence(s)); err != nil {
+	if err := s.writeFrameParts(s.h.joinPresence(s)); err != nil {
 		return err
 	}
 	if lastEventID < 0 {

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -134,6 +135,15 @@ func (s *socket) writeFrames(frames ...[]byte) error {
 	s.stall.Reset(writeTimeout)
 	defer s.stall.Stop()
 	return s.wire.writeFrames(frames)
+}
+
+// writeFrameParts writes one frame given in parts (see onlineList.snapshot): in
+// one writev on the direct path, joined for the library's.
+func (s *socket) writeFrameParts(parts [][]byte) error {
+	if s.wire == nil {
+		return s.writePlain([][]byte{bytes.Join(parts, nil)})
+	}
+	return s.writeFrames(parts...)
 }
 
 // writePlain is writeFrames through the library's own write path

@@ -96,9 +96,9 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // admit reserves one of the caller's socket slots.
 func (h *Hub) admit(id store.ID) (int, store.Code, string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closing {
+	h.admitMu.Lock()
+	defer h.admitMu.Unlock()
+	if h.stopping.Load() {
 		return http.StatusServiceUnavailable, store.CodeServiceUnavailable, "Server shutting down"
 	}
 	if h.perUser[id] >= maxSocketsPerCaller {
@@ -109,8 +109,8 @@ func (h *Hub) admit(id store.ID) (int, store.Code, string) {
 }
 
 func (h *Hub) release(id store.ID) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.admitMu.Lock()
+	defer h.admitMu.Unlock()
 	if h.perUser[id]--; h.perUser[id] <= 0 {
 		delete(h.perUser, id)
 	}
@@ -137,6 +137,7 @@ func (h *Hub) untrack(s *socket) {
 
 // Close closes every socket with 1001 and waits for their goroutines, or for ctx.
 func (h *Hub) Close(ctx context.Context) error {
+	h.stopping.Store(true)
 	h.mu.Lock()
 	h.closing = true
 	for s := range h.all {

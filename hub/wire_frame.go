@@ -14,22 +14,31 @@ func textFrame(payload []byte) []byte {
 // frameHeader is the header of a text frame of n payload bytes (see textFrame),
 // with room for the payload.
 func frameHeader(n int) []byte {
-	var b []byte
+	return appendFrameHeader(make([]byte, 0, headerSize(n)+n), n)
+}
+
+// headerSize is the size of the header of a text frame of n payload bytes.
+func headerSize(n int) int {
 	switch {
 	case n <= 125:
-		b = make([]byte, 2, 2+n)
-		b[1] = byte(n)
+		return 2
 	case n <= 0xffff:
-		b = make([]byte, 4, 4+n)
-		b[1] = 126
-		binary.BigEndian.PutUint16(b[2:], uint16(n))
-	default:
-		b = make([]byte, 10, 10+n)
-		b[1] = 127
-		binary.BigEndian.PutUint64(b[2:], uint64(n))
+		return 4
 	}
-	b[0] = 0x80 | 0x1 // FIN, text
-	return b
+	return 10
+}
+
+// appendFrameHeader appends the header of a text frame of n payload bytes.
+func appendFrameHeader(b []byte, n int) []byte {
+	const finText = 0x80 | 0x1 // FIN, text
+	switch {
+	case n <= 125:
+		return append(b, finText, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, finText, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, finText, 127), uint64(n))
+	}
 }
 
 // pingFrame is a ping (FIN, opcode 0x9) with no payload.
