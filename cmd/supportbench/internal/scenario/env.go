@@ -59,7 +59,7 @@ func commonFlags(fs *flag.FlagSet, getenv func(string) string) *Common {
 	fs.Uint64Var(&c.seed, "seed", 0, "random seed for the choice of tickets (0: random)")
 	fs.StringVar(&c.run, "run", "", "run id put in names, people's ids and message nonces (default: random); processes given the same -run mint the same clients and agents")
 	fs.IntVar(&c.procs, "procs", 0, "GOMAXPROCS of the tool (0: Go's default, every core); 1 leaves the other cores to the server when both share a machine")
-	fs.StringVar(&c.reader, "reader", "go", "how the tool reads its sockets: go (a goroutine per socket, through the WebSocket library) or epoll (broadcast, fanout and listen only: a few goroutines read every socket through epoll; ~9 µs of tool CPU per frame here against ~14 µs)")
+	fs.StringVar(&c.reader, "reader", "go", "how the tool reads its sockets: go (a goroutine per socket, through the WebSocket library) or epoll (broadcast, fanout, listen and presence only: a few goroutines read every socket through epoll; ~9 µs of tool CPU per frame here against ~14 µs)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write the tool's own CPU profile of the measured phase to this file")
 	return c
 }
@@ -78,7 +78,7 @@ type env struct {
 // reconnect: the epoll reader only reads. newEnv checks the flag's value.
 func (c *Common) needGoReader(scenario string) error {
 	if c.reader == "epoll" {
-		return fmt.Errorf("%s: -reader epoll is for broadcast, fanout and listen, whose sockets only read", scenario)
+		return fmt.Errorf("%s: -reader epoll is for broadcast, fanout, listen and presence, whose sockets only read", scenario)
 	}
 	return nil
 }

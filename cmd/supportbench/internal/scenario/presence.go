@@ -28,9 +28,6 @@ func presenceCmd(ctx context.Context, args []string, getenv func(string) string)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	if err := c.needGoReader("presence"); err != nil {
-		return nil, nil, err
-	}
 	if f.leave < 0 {
 		f.leave = f.agents / 10
 	}

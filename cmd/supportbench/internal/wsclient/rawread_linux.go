@@ -127,12 +127,27 @@ func (p *epollLoop) run() {
 
 // readable reads what rc has (one read: a frame of a broadcast is one segment; what
 // a full buffer leaves, the level-triggered epoll reports again) and handles every
-// whole frame.
+// whole frame. The rest of a frame already begun is read straight into its
+// pending buffer, sized for the whole frame when it began: a presence snapshot of
+// hundreds of KiB is then copied once, not once per read as it grows.
 func (rc *rawConn) readable(p *epollLoop, buf []byte) {
-	n, err := syscall.Read(rc.fd, buf)
+	dst, direct := buf, false
+	if need := frameNeed(rc.pending); need > len(rc.pending) {
+		if need > cap(rc.pending) {
+			rc.pending = append(make([]byte, 0, need), rc.pending...)
+		}
+		dst, direct = rc.pending[len(rc.pending):cap(rc.pending)], true
+	}
+	n, err := syscall.Read(rc.fd, dst)
 	switch {
 	case n > 0:
-		if !rc.consume(buf[:n], time.Now()) {
+		var more []byte
+		if direct {
+			rc.pending = rc.pending[:len(rc.pending)+n]
+		} else {
+			more = buf[:n]
+		}
+		if !rc.consume(more, time.Now()) {
 			rc.end(p, io.EOF)
 			return
 		}
@@ -143,6 +158,31 @@ func (rc *rawConn) readable(p *epollLoop, buf []byte) {
 	default: // n == 0: the server closed the connection
 		rc.end(p, io.EOF)
 	}
+}
+
+// frameNeed is the size of the frame b begins with, header included, or 0 when
+// b does not hold its header yet.
+func frameNeed(b []byte) int {
+	if len(b) < 2 {
+		return 0
+	}
+	size, h := uint64(b[1]&0x7f), 2
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return 0
+		}
+		size, h = uint64(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		if len(b) < 10 {
+			return 0
+		}
+		size, h = binary.BigEndian.Uint64(b[2:]), 10
+	}
+	if size > ReadLimit {
+		return 0 // nextFrame reports it
+	}
+	return h + int(size)
 }
 
 // consume handles the whole frames in b (after what was pending) and keeps the
@@ -166,7 +206,11 @@ func (rc *rawConn) consume(b []byte, at time.Time) bool {
 			return false
 		}
 	}
-	// Copy: b may be the loop's read buffer.
+	// Copy: b may be the loop's read buffer. A frame begun gets room for all of
+	// it (see readable).
+	if need := frameNeed(b); need > cap(rc.pending) {
+		rc.pending = make([]byte, 0, need)
+	}
 	rc.pending = append(rc.pending[:0], b...)
 	if cap(rc.pending) > bufKeep && len(rc.pending) == 0 {
 		rc.pending = nil
