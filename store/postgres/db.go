@@ -29,6 +29,7 @@ type DB struct {
 	hooks hooks
 	// searchTimeout replaces SearchTimeout when set (tests make it short).
 	searchTimeout time.Duration
+	people        rememberBatch
 }
 
 // hooks lets the package's own tests stop a write between its statements and its

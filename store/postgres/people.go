@@ -3,9 +3,12 @@ package postgres
 import (
 	"context"
 	"errors"
+	"maps"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/supportd/supportd/store"
 )
@@ -15,16 +18,55 @@ import (
 // that set the stored name changes nothing, so instances that see a person's tokens in
 // any order agree. It writes only when something changed, so calling it on every
 // request costs one index lookup.
+//
+// Concurrent calls share one upsert (see rememberBatch).
 func (db *DB) RememberPerson(ctx context.Context, c store.Caller) error {
+	return db.people.remember(ctx, c, db.rememberPeople)
+}
+
+// rememberPeople upserts people in one statement and returns the errors by
+// person. If one row's data fails it, each is tried alone, so that one person's
+// row cannot fail the others' calls (a database that is down fails them all at
+// once).
+func (db *DB) rememberPeople(ctx context.Context, people []store.Caller) map[store.ID]error {
+	latest := map[store.ID]store.Caller{}
+	for _, c := range people {
+		if old, ok := latest[c.ID]; !ok || !c.NameAt.Before(old.NameAt) {
+			latest[c.ID] = c // one row per id: an upsert may not touch a row twice
+		}
+	}
+	var ids, names, roles []string
+	var at []*time.Time
+	for _, c := range latest {
+		ids, names, roles, at = append(ids, string(c.ID)), append(names, c.Name), append(roles, string(c.Role)), append(at, nameAt(c))
+	}
 	_, err := db.pool.Exec(ctx, `
-		INSERT INTO people AS p (id, name, role, name_at) VALUES ($1, $2, $3, $4)
+		INSERT INTO people AS p (id, name, role, name_at)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
 		ON CONFLICT (id) DO UPDATE
 		   SET name = EXCLUDED.name, role = EXCLUDED.role, name_at = EXCLUDED.name_at, updated_at = now()
 		 WHERE (p.name_at IS NULL OR EXCLUDED.name_at >= p.name_at)
 		   AND (p.name <> EXCLUDED.name OR p.role <> EXCLUDED.role
 		        OR p.name_at IS DISTINCT FROM EXCLUDED.name_at)`,
-		c.ID, c.Name, c.Role, nameAt(c))
-	return wrap("remember person", err)
+		ids, names, roles, at)
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case len(latest) > 1 && errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")):
+		// One row's data (class 22, 23), not the database: try each alone.
+	default:
+		failed := map[store.ID]error{}
+		for id := range latest {
+			failed[id] = wrap("remember person", err)
+		}
+		return failed
+	}
+	failed := map[store.ID]error{}
+	for _, c := range latest {
+		maps.Copy(failed, db.rememberPeople(ctx, []store.Caller{c}))
+	}
+	return failed
 }
 
 // nameAt is c.NameAt as a column value: NULL for a token without iat, which the
