@@ -25,10 +25,10 @@ func (db *DB) RememberPerson(ctx context.Context, c store.Caller) error {
 }
 
 // rememberPeople upserts people in one statement and returns the errors by
-// person. If one row's data fails it, each is tried alone, so that one person's
-// row cannot fail the others' calls (a database that is down fails them all at
-// once).
-func (db *DB) rememberPeople(ctx context.Context, people []store.Caller) map[store.ID]error {
+// person, and the statement's error when the database failed it whole. If one
+// row's data fails it, each is tried alone, so that one person's row cannot fail
+// the others' calls.
+func (db *DB) rememberPeople(ctx context.Context, people []store.Caller) (map[store.ID]error, error) {
 	latest := map[store.ID]store.Caller{}
 	for _, c := range people {
 		if old, ok := latest[c.ID]; !ok || !c.NameAt.Before(old.NameAt) {
@@ -52,21 +52,27 @@ func (db *DB) rememberPeople(ctx context.Context, people []store.Caller) map[sto
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
-		return nil
+		return nil, nil
 	case len(latest) > 1 && errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")):
 		// One row's data (class 22, 23), not the database: try each alone.
 	default:
+		answered := errors.As(err, &pgErr)
+		err = wrap("remember person", err)
 		failed := map[store.ID]error{}
 		for id := range latest {
-			failed[id] = wrap("remember person", err)
+			failed[id] = err
 		}
-		return failed
+		if answered {
+			return failed, nil // the database is up: only this upsert failed
+		}
+		return failed, err
 	}
 	failed := map[store.ID]error{}
 	for _, c := range latest {
-		maps.Copy(failed, db.rememberPeople(ctx, []store.Caller{c}))
+		f, _ := db.rememberPeople(ctx, []store.Caller{c})
+		maps.Copy(failed, f)
 	}
-	return failed
+	return failed, nil
 }
 
 // nameAt is c.NameAt as a column value: NULL for a token without iat, which the

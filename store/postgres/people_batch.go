@@ -26,10 +26,16 @@ type rememberCall struct {
 	people []store.Caller
 	done   chan struct{}
 	failed map[store.ID]error // by person; nil when all went in
+	down   error              // the database failed the whole upsert (not one row's data)
 }
 
 // remember upserts c with whoever else asks meanwhile, by exec.
-func (b *rememberBatch) remember(ctx context.Context, c store.Caller, exec func(context.Context, []store.Caller) map[store.ID]error) error {
+//
+// When the upsert before failed for want of the database, the next one fails
+// with it at once instead of trying again: each waited its turn, and the
+// callers would otherwise wait two of the pool's timeouts for a 503 owed
+// after one.
+func (b *rememberBatch) remember(ctx context.Context, c store.Caller, exec func(context.Context, []store.Caller) (map[store.ID]error, error)) error {
 	b.mu.Lock()
 	if call := b.next; call != nil && len(call.people) < rememberBatchMax {
 		call.people = append(call.people, c)
@@ -41,8 +47,10 @@ func (b *rememberBatch) remember(ctx context.Context, c store.Caller, exec func(
 	prev := b.running
 	b.mu.Unlock()
 
+	waited := false
 	if prev != nil {
 		<-prev.done // bounded by the pool's deadline on each use (see limitSessions)
+		waited = prev.down != nil
 	}
 	b.mu.Lock()
 	if b.next == call {
@@ -52,9 +60,17 @@ func (b *rememberBatch) remember(ctx context.Context, c store.Caller, exec func(
 	people := call.people // no one joins once it is running
 	b.mu.Unlock()
 
-	// The others wait for this call: the caller's cancellation must not end it.
-	// The pool bounds each of its uses (see limitSessions).
-	call.failed = exec(context.WithoutCancel(ctx), people)
+	if waited {
+		call.down = prev.down
+		call.failed = map[store.ID]error{}
+		for _, p := range people {
+			call.failed[p.ID] = prev.down
+		}
+	} else {
+		// The others wait for this call: the caller's cancellation must not end
+		// it. The pool bounds each of its uses (see limitSessions).
+		call.failed, call.down = exec(context.WithoutCancel(ctx), people)
+	}
 	close(call.done)
 
 	b.mu.Lock()

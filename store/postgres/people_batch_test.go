@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -17,13 +18,13 @@ func TestRememberBatchSharesOneUpsertBetweenCallersWhoWait(t *testing.T) {
 	release := make(chan struct{})
 	var calls atomic.Int32
 	var sizes sync.Map
-	exec := func(_ context.Context, people []store.Caller) map[store.ID]error {
+	exec := func(_ context.Context, people []store.Caller) (map[store.ID]error, error) {
 		n := calls.Add(1)
 		sizes.Store(n, len(people))
 		if n == 1 {
 			<-release
 		}
-		return nil
+		return nil, nil
 	}
 	ctx := context.Background()
 	first := make(chan error, 1)
@@ -71,18 +72,18 @@ func TestRememberBatchLeaderGivingUpDoesNotFailTheOthers(t *testing.T) {
 	var b rememberBatch
 	release := make(chan struct{})
 	var calls atomic.Int32
-	exec := func(ctx context.Context, people []store.Caller) map[store.ID]error {
+	exec := func(ctx context.Context, people []store.Caller) (map[store.ID]error, error) {
 		if calls.Add(1) == 2 {
 			<-release
 		}
 		if ctx.Err() == nil {
-			return nil
+			return nil, nil
 		}
 		failed := map[store.ID]error{}
 		for _, c := range people {
 			failed[c.ID] = ctx.Err()
 		}
-		return failed
+		return failed, ctx.Err()
 	}
 	bg := context.Background()
 	// A first upsert runs, so that the canceled leader and the follower line up
@@ -103,6 +104,51 @@ func TestRememberBatchLeaderGivingUpDoesNotFailTheOthers(t *testing.T) {
 		t.Fatalf("follower: %v, want nil", err)
 	}
 	<-leader
+}
+
+// Callers who waited behind an upsert that the database failed whole fail with
+// it, without a second try: a 503 after one timeout, not two.
+func TestRememberBatchAfterADownDatabaseFailsAtOnce(t *testing.T) {
+	var b rememberBatch
+	down := errors.New("database down")
+	release := make(chan struct{})
+	var calls atomic.Int32
+	exec := func(_ context.Context, people []store.Caller) (map[store.ID]error, error) {
+		calls.Add(1)
+		<-release
+		failed := map[store.ID]error{}
+		for _, c := range people {
+			failed[c.ID] = down
+		}
+		return failed, down
+	}
+	ctx := context.Background()
+	first := make(chan error, 1)
+	go func() { first <- b.remember(ctx, agent(0), exec) }()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan error, 1)
+	go func() { second <- b.remember(ctx, agent(1), exec) }()
+	for {
+		b.mu.Lock()
+		queued := b.next != nil
+		b.mu.Unlock()
+		if queued {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if err := <-first; !errors.Is(err, down) {
+		t.Fatalf("first: %v, want %v", err, down)
+	}
+	if err := <-second; !errors.Is(err, down) {
+		t.Fatalf("second: %v, want %v", err, down)
+	}
+	if got := calls.Load(); got != 1 {
+		t.Fatalf("%d upserts, want 1", got)
+	}
 }
 
 // Against PostgreSQL: many people at once, each twice with different names, and
