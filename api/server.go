@@ -60,7 +60,8 @@ type Server struct {
 	svc      *Service
 	people   *people
 	limiter  *rateLimiter
-	reads    *inflight
+	reads    *inflight // expensive reads in flight, per caller
+	pages    *inflight // plain list pages in flight, per caller
 	metrics  *metrics
 	registry *prometheus.Registry
 	ready    func(ctx context.Context) error
@@ -96,6 +97,7 @@ func New(cfg Config, d Deps) *Server {
 		people:   newPeople(d.Store),
 		limiter:  newRateLimiter(cfg.RateLimit, cfg.RateBurst, d.Now),
 		reads:    newInflight(maxReadsInFlight),
+		pages:    newInflight(maxPagesInFlight),
 		metrics:  newMetrics(d.Registry),
 		registry: d.Registry,
 		ready:    d.Ready,

@@ -52,7 +52,11 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.readSlot(w, c)
+	take := s.readSlot
+	if len(f.Words) == 0 && f.Limit <= defaultLimit {
+		take = s.pageSlot
+	}
+	release, err := take(w, c)
 	if err != nil {
 		return err
 	}
