@@ -39,11 +39,9 @@ type envelope struct {
 // are values json.Marshal encoded (each person's stored JSON): the same bytes as
 // encode(message{Type: typ, Data: jsonLists(lists…)}), built in one allocation of
 // the exact size, and without json.Marshal's scan of the data to compact it
-// (already compact): with 5,000 agents online that scan of every snapshot was
-// half of the server's CPU in a connect wave. And each agent that
-// connects gets a snapshot of everyone online, a new one per connect: at 1,000
-// agents online, the copies of building it in steps were most of the garbage of
-// a connect wave, and so of the heap the server keeps after it.
+// (already compact): with 5,000 agents online that scan of every presence frame
+// was half of the server's CPU in a connect wave. (The snapshot is not built here
+// any more: see onlineList.)
 func encodeLists(typ string, lists ...namedList) []byte {
 	head, _ := json.Marshal(envelope{Type: typ})
 	head = head[:len(head)-1] // without its closing brace

@@ -44,6 +44,10 @@ func TestOnlineListSnapshotsStayIntactAsPeopleComeAndGo(t *testing.T) {
 	show("a")
 	show("b")
 	first := l.snapshot(view)
+	a, b := view["a"], view["b"]
+	if want := encodeLists("presence", namedList{"online", [][]byte{a, b}}); !bytes.Equal(bytes.Join(first, nil), want) {
+		t.Fatalf("snapshot %q, want encodeLists' %q", bytes.Join(first, nil), want)
+	}
 	show("c") // appends after the list first holds
 	if got := snapshotPeople(t, first); !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("a snapshot taken before c joined lists %v, want [a b]", got)

@@ -18,10 +18,10 @@ import (
 // other instances (leavePresenceLocked). Changes are gathered in h.touched and
 // sent out by flushPresence, a batch every presenceBatchFor(online) at most. A
 // socket whose snapshot was taken between two flushes may already hold some of
-// the batch's changes: the batch therefore names each
-// touched person with their state at the flush (joined if in the view, left if
-// not), never a difference of counts, so applying it again is harmless and every
-// socket ends equal to the view.
+// the batch's changes: the batch therefore names each touched person with their
+// state at the flush (joined if in the view, left if not), never a difference of
+// counts, so applying it again is harmless and every socket ends equal to the
+// view.
 
 // joinPresence counts s online (for a super admin's socket: its agent) and
 // returns its snapshot, one frame in parts to write in order; from then on s gets

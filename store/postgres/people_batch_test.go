@@ -27,11 +27,7 @@ func TestRememberBatchSharesOneUpsertBetweenCallersWhoWait(t *testing.T) {
 		return nil, nil
 	}
 	ctx := context.Background()
-	first := make(chan error, 1)
-	go func() { first <- b.remember(ctx, agent(0), exec) }()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	first := startRunning(&b, exec, &calls)
 	var wg sync.WaitGroup
 	for i := 1; i <= 30; i++ {
 		wg.Go(func() {
@@ -123,11 +119,7 @@ func TestRememberBatchAfterADownDatabaseFailsAtOnce(t *testing.T) {
 		return failed, down
 	}
 	ctx := context.Background()
-	first := make(chan error, 1)
-	go func() { first <- b.remember(ctx, agent(0), exec) }()
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	first := startRunning(&b, exec, &calls)
 	second := make(chan error, 1)
 	go func() { second <- b.remember(ctx, agent(1), exec) }()
 	for {
@@ -149,6 +141,17 @@ func TestRememberBatchAfterADownDatabaseFailsAtOnce(t *testing.T) {
 	if got := calls.Load(); got != 1 {
 		t.Fatalf("%d upserts, want 1", got)
 	}
+}
+
+// startRunning has agent 0 lead an upsert on b and returns its result once exec
+// has been called (counted in calls).
+func startRunning(b *rememberBatch, exec func(context.Context, []store.Caller) (map[store.ID]error, error), calls *atomic.Int32) <-chan error {
+	first := make(chan error, 1)
+	go func() { first <- b.remember(context.Background(), agent(0), exec) }()
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	return first
 }
 
 // Against PostgreSQL: many people at once, each twice with different names, and
