@@ -13,15 +13,17 @@ import (
 // Roster numbers the agents whose presence a run tracks: a socket's view of who
 // is online is a bitset over those numbers (625 bytes for 5,000 agents, where a
 // set of ids per socket would take hundreds of KiB). Agents of other runs on the
-// same server are not tracked. Read-only once built.
+// same server are not tracked. The numbering is read-only once built; what the
+// readers share besides (last, cache) is guarded by mu.
 type Roster struct {
-	// last is the longest agents' list read lately, shared by the readers (see
-	// list); replaced, never changed.
+	// last is the longest agents' list read lately (see list); replaced, never
+	// changed.
 	last  *readList
 	index map[string]int
-	// byPrefix numbers the ids by their first 16 bytes, checked against ids:
-	// a lookup by an integer is a third of the cost of one by a string, and a
-	// snapshot of 5,000 agents is 5,000 lookups.
+	// byPrefix numbers the ids by their first 16 bytes, checked against ids: an
+	// integer key hashes cheaper than a 24-byte string, and a wave of 5,000
+	// agents is tens of millions of lookups (0.45 → 0.36 s of the tool's
+	// profile of one).
 	byPrefix map[uint64]int32
 	ids      []string
 	seed     maphash.Seed
