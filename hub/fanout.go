@@ -148,7 +148,12 @@ const fanOutPerWorker = 128
 // serialized, so every socket gets them in order. The goroutines live only
 // within the call (no pool to stop).
 func (h *Hub) sendAllLocked(out []parcel) {
-	workers := min(runtime.GOMAXPROCS(0), len(out)/fanOutPerWorker)
+	h.sendAllLockedOn(out, runtime.GOMAXPROCS(0))
+}
+
+// sendAllLockedOn is sendAllLocked on at most maxWorkers goroutines.
+func (h *Hub) sendAllLockedOn(out []parcel, maxWorkers int) {
+	workers := min(maxWorkers, len(out)/fanOutPerWorker)
 	if workers <= 1 {
 		h.metrics.addDirect(sendParcels(out))
 	} else {
