@@ -62,6 +62,55 @@ func TestRememberBatchSharesOneUpsertBetweenCallersWhoWait(t *testing.T) {
 	}
 }
 
+// A queue longer than rememberBatchMax is split: no upsert carries more people.
+func TestRememberBatchSplitsAtItsCap(t *testing.T) {
+	var b rememberBatch
+	release := make(chan struct{})
+	var calls atomic.Int32
+	var mu sync.Mutex
+	var sizes []int
+	exec := func(_ context.Context, people []store.Caller) (map[store.ID]error, error) {
+		if calls.Add(1) == 1 {
+			<-release
+		}
+		mu.Lock()
+		sizes = append(sizes, len(people))
+		mu.Unlock()
+		return nil, nil
+	}
+	first := startRunning(&b, exec, &calls)
+	n := rememberBatchMax + 10
+	var wg sync.WaitGroup
+	var queued atomic.Int32
+	for i := range n {
+		wg.Go(func() {
+			queued.Add(1)
+			if err := b.remember(context.Background(), agent(i+1), exec); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for queued.Load() < int32(n) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // let them reach the queue
+	close(release)
+	wg.Wait()
+	<-first
+	mu.Lock()
+	defer mu.Unlock()
+	total := 0
+	for _, size := range sizes[1:] {
+		if size > rememberBatchMax {
+			t.Fatalf("an upsert of %d people, want at most %d", size, rememberBatchMax)
+		}
+		total += size
+	}
+	if total != n || len(sizes) < 3 {
+		t.Fatalf("upserts %v after the first: %d people in %d, want %d in at least 2", sizes[1:], total, len(sizes)-1, n)
+	}
+}
+
 // The upsert runs on its leader's goroutine but not under its context: a
 // leader whose request ends does not fail the callers who joined it.
 func TestRememberBatchLeaderGivingUpDoesNotFailTheOthers(t *testing.T) {
