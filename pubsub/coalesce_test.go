@@ -122,3 +122,53 @@ func TestRelaySyncCoversTheCommitAndBatchesWriters(t *testing.T) {
 		t.Errorf("%d writers took %d sequencing calls, want them batched (at most %d)", writers, st.calls, writers/4)
 	}
 }
+
+// pruneBlocked is a seqStore whose pruning hangs until its context ends.
+type pruneBlocked struct {
+	*seqStore
+	pruning chan struct{} // closed when a pruning has begun
+	once    sync.Once
+}
+
+func (s *pruneBlocked) PruneEvents(ctx context.Context, _ time.Time) (int64, error) {
+	s.once.Do(func() { close(s.pruning) })
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// A pruning that takes long (a log far past the retention) must not hold up the
+// rounds that kicks ask for, and Run still stops with it when its context ends.
+func TestRelayRoundsGoOnWhileAPruningRuns(t *testing.T) {
+	st := &pruneBlocked{seqStore: &seqStore{}, pruning: make(chan struct{})}
+	r := NewRelay(st, func(context.Context, []store.Event) error { return nil }, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.pruneEvery = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	<-st.pruning
+
+	id := st.commit()
+	r.Kick()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st.mu.Lock()
+		numbered := *id
+		st.mu.Unlock()
+		if numbered != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a kicked round did not number the commit while a pruning ran")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended, with a pruning running")
+	}
+}

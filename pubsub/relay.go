@@ -18,7 +18,10 @@ const (
 	sweepInterval = time.Second
 	// pruneInterval is how often events older than the retention are deleted.
 	pruneInterval = 10 * time.Minute
-	// stepTimeout bounds one sequencing round (and one pruning).
+	// pruneBudget bounds one pruning: the store deletes in chunks, so one cut
+	// short keeps what it deleted and the next goes on from there.
+	pruneBudget = time.Minute
+	// stepTimeout bounds one sequencing round.
 	stepTimeout = 5 * time.Second
 	// fullBatch is the most events the PostgreSQL store numbers in one call (its
 	// sequenceBatch): a batch this big may have left events behind, so a round
@@ -45,6 +48,8 @@ type Relay struct {
 	log       *slog.Logger
 	kick      chan struct{}
 	rounds    *Coalescer
+	// pruneEvery is pruneInterval (tests make it short).
+	pruneEvery time.Duration
 
 	// published is held from a batch's numbering until its publish returned: the
 	// next round takes it before publishing, so batches are published in id order
@@ -56,7 +61,7 @@ type Relay struct {
 
 // NewRelay builds a relay; publish receives each sequenced batch in id order.
 func NewRelay(events EventLog, publish func(context.Context, []store.Event) error, retention time.Duration, log *slog.Logger) *Relay {
-	r := &Relay{events: events, publish: publish, retention: retention, log: log, kick: make(chan struct{}, 1)}
+	r := &Relay{events: events, publish: publish, retention: retention, log: log, kick: make(chan struct{}, 1), pruneEvery: pruneInterval}
 	r.rounds = NewCoalescer(r.round, stepTimeout)
 	return r
 }
@@ -79,24 +84,40 @@ func (r *Relay) Kick() {
 	}
 }
 
-// Run sequences until ctx ends.
+// Run sequences, and prunes the log, until ctx ends.
 func (r *Relay) Run(ctx context.Context) error {
 	defer r.publishing.Wait()
+	// Pruning has a goroutine of its own: a long one (a log far past the
+	// retention) must not hold up the rounds that kicks ask for.
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		r.pruneOnTicks(ctx)
+	}()
+	defer func() { <-pruned }()
 	sweep := time.NewTicker(sweepInterval)
 	defer sweep.Stop()
-	prune := time.NewTicker(pruneInterval)
-	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.kick:
 		case <-sweep.C:
-		case <-prune.C:
-			r.prune(ctx)
-			continue
 		}
 		_, _ = r.rounds.Do(ctx) // a failure is logged by round
+	}
+}
+
+func (r *Relay) pruneOnTicks(ctx context.Context) {
+	tick := time.NewTicker(r.pruneEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			r.prune(ctx)
+		}
 	}
 }
 
@@ -140,11 +161,11 @@ func (r *Relay) publishInOrder(evs []store.Event) {
 }
 
 func (r *Relay) prune(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	ctx, cancel := context.WithTimeout(ctx, pruneBudget)
 	defer cancel()
 	n, err := r.events.PruneEvents(ctx, time.Now().Add(-r.retention))
 	if err != nil {
-		r.log.Warn("pruning events failed", "err", err)
+		r.log.Warn("pruning events failed", "deleted", n, "err", err)
 		return
 	}
 	if n > 0 {

@@ -65,7 +65,8 @@ type Store interface {
 	// LastEventID is the newest sequenced event id, 0 when there is none (it never
 	// goes back, even when old events are pruned).
 	LastEventID(ctx context.Context) (int64, error)
-	// PruneEvents deletes sequenced events older than before.
+	// PruneEvents deletes sequenced events older than before. It may stop early
+	// (ctx ended) with part deleted: the count is of what was.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 
 	// Ping checks the store answers.

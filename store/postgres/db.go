@@ -30,12 +30,16 @@ type DB struct {
 	// searchTimeout replaces SearchTimeout when set (tests make it short).
 	searchTimeout time.Duration
 	people        rememberBatch
+	// pruneChunk replaces pruneChunk when set (tests make it small).
+	pruneChunk int
 }
 
 // hooks lets the package's own tests stop a write between its statements and its
 // commit, to make transactions overlap on purpose. Zero in production.
 type hooks struct {
 	beforeCommit func(ctx context.Context) error
+	// prunedChunk runs after each chunk PruneEvents deleted.
+	prunedChunk func()
 }
 
 // DefaultTimeout is how long one use of the database (a pool wait, a connect, a

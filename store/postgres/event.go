@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"time"
@@ -116,18 +117,44 @@ func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	})
 }
 
+// pruneChunk is how many events one statement of PruneEvents deletes at most.
+const pruneChunk = 10000
+
 // PruneEvents deletes sequenced events older than before. It deletes only the run of
 // old events at the start of the log, so that the kept ids stay contiguous from
 // the oldest kept: writers' clocks differ a little, and an old event numbered after a
 // newer one stays until the newer one goes. Unnumbered events are never pruned.
+//
+// It deletes in chunks, each its own statement and transaction, each starting after
+// the last id the previous one deleted: a log that grew far past the retention (a
+// retention shortened, pruning off for a while) would otherwise be one DELETE of
+// millions of rows that outlives every timeout and, rolled back, never shrinks the
+// log. When ctx ends between chunks, what was deleted stays deleted: the count says
+// how much, next to the error.
 func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `
-		DELETE FROM events
-		 WHERE id IS NOT NULL AND at < $1
-		   AND id < coalesce((SELECT min(id) FROM events WHERE id IS NOT NULL AND at >= $1),
-		                     (SELECT last_id + 1 FROM event_cursor))`, before)
-	if err != nil {
-		return 0, wrap("prune events", err)
+	chunk := cmp.Or(db.pruneChunk, pruneChunk)
+	var total, after int64
+	for {
+		var n int64
+		err := db.pool.QueryRow(ctx, `
+			WITH page AS MATERIALIZED (
+				SELECT pk, id, at FROM events
+				 WHERE id IS NOT NULL AND id > $1 ORDER BY id LIMIT $3),
+			gone AS (
+				DELETE FROM events e USING page
+				 WHERE e.pk = page.pk
+				   AND page.id < coalesce((SELECT min(id) FROM page WHERE at >= $2), 9223372036854775807)
+				RETURNING e.id)
+			SELECT count(*), coalesce(max(id), $1) FROM gone`, after, before, chunk).Scan(&n, &after)
+		if err != nil {
+			return total, wrap("prune events", err)
+		}
+		total += n
+		if db.hooks.prunedChunk != nil {
+			db.hooks.prunedChunk()
+		}
+		if n < int64(chunk) {
+			return total, nil
+		}
 	}
-	return tag.RowsAffected(), nil
 }
