@@ -70,11 +70,12 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 }
 
 // numberPageSQL numbers the oldest page of unnumbered events after the cursor, in pk
-// order, moves the cursor past them (the cursor is read as a scalar subquery: the
-// planner, which has no statistics for the one-row table, would otherwise expect
-// thousands of rows to join), fills in the counts events' data and returns
+// order, moves the cursor past them, fills in the counts events' data and returns
 // the page in id order. All of it reads one snapshot, so a counts event carries the
-// counts as of the events numbered with it. $1 is the page size (the LIMIT also
+// counts as of the events numbered with it. The cursor moves only when the page has
+// events: a round that finds nothing writes nothing, and its COMMIT waits for no WAL
+// flush. It is read as a scalar subquery: the planner has no statistics for the
+// one-row table and, joined, expected thousands of rows. $1 is the page size (the LIMIT also
 // keeps the planner on the partial index events_pending), $2 the counts event type.
 //
 // The counts are written as encoding/json writes store.CountsData, byte for byte
@@ -85,7 +86,8 @@ func numberPageSQL() string {
 	WITH p AS MATERIALIZED (
 		SELECT pk, type, client_id, row_number() OVER (ORDER BY pk) AS n
 		  FROM (SELECT pk, type, client_id FROM events WHERE id IS NULL ORDER BY pk LIMIT $1) q),
-	moved AS (UPDATE event_cursor SET last_id = last_id + (SELECT count(*) FROM p)),
+	moved AS (UPDATE event_cursor SET last_id = last_id + (SELECT count(*) FROM p)
+	           WHERE EXISTS (SELECT 1 FROM p)),
 	g AS MATERIALIZED (SELECT ` + countsJSON("ticket_counts_global", "true") + ` AS js),
 	u AS (
 		UPDATE events e

@@ -56,8 +56,9 @@ func TestCountsEventDataIsWhatEncodingJSONWritesForTheCounts(t *testing.T) {
 	}
 }
 
-// A round with nothing to number returns nothing and leaves the cursor where it was.
-func TestSequenceEventsWithNothingPendingNumbersNothing(t *testing.T) {
+// A round with nothing to number returns nothing and writes nothing: the cursor
+// row is the version the last numbering wrote (so the COMMIT flushes no WAL).
+func TestSequenceEventsWithNothingPendingWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	db, _ := newTestDB(t)
 	mustCreate(t, db, newTicket(client(1), "numbered"))
@@ -65,8 +66,19 @@ func TestSequenceEventsWithNothingPendingNumbersNothing(t *testing.T) {
 	if len(first) == 0 {
 		t.Fatal("the create's events were not numbered")
 	}
+	version := func() string {
+		var xmin string
+		if err := db.pool.QueryRow(ctx, `SELECT xmin::text FROM event_cursor`).Scan(&xmin); err != nil {
+			t.Fatal(err)
+		}
+		return xmin
+	}
+	before := version()
 	if again := mustSequence(t, db); len(again) != 0 {
 		t.Fatalf("a second round numbered %d events, want none", len(again))
+	}
+	if after := version(); after != before {
+		t.Errorf("an empty round rewrote the cursor row (xmin %s, then %s)", before, after)
 	}
 	newest, err := db.LastEventID(ctx)
 	if err != nil || newest != first[len(first)-1].ID {
