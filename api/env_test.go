@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,9 +55,10 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env), opts ...func(*envOpt
 }
 
 type envOptions struct {
-	cfg    api.Config
-	github api.IssueCreator
-	sync   func(context.Context) (int64, error)
+	cfg     api.Config
+	github  api.IssueCreator
+	sync    func(context.Context) (int64, error)
+	private func(netip.Addr) bool
 }
 
 func withConfig(cfg api.Config) func(*envOptions) {
@@ -65,6 +67,10 @@ func withConfig(cfg api.Config) func(*envOptions) {
 
 func withSync(f func(context.Context) (int64, error)) func(*envOptions) {
 	return func(o *envOptions) { o.sync = f }
+}
+
+func withPrivateAddr(f func(netip.Addr) bool) func(*envOptions) {
+	return func(o *envOptions) { o.private = f }
 }
 
 func withGitHub(g api.IssueCreator) func(*envOptions) {
@@ -99,6 +105,8 @@ func newEnv(t testing.TB, st store.Store, opts ...func(*envOptions)) *env {
 		GitHub:   o.github,
 		Notify:   func() { e.kicks.Add(1) },
 		Sync:     o.sync,
+
+		PrivateAddr: o.private,
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

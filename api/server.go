@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,10 @@ type Deps struct {
 	GitHub IssueCreator
 	// Webhooks is the store's integrations part; nil: Store's own, if it has one.
 	Webhooks store.Webhooks
+	// PrivateAddr, when set (WEBHOOK_PRIVATE=deny), reports the addresses a
+	// webhook must not reach (pubsub.PrivateAddr): POST /webhooks refuses a url
+	// naming one literally, or localhost. Nil: any address.
+	PrivateAddr func(netip.Addr) bool
 	// Notify is called after every committed write that waits for nothing (a
 	// socket's seen), so that its events go out at once.
 	Notify func()
@@ -71,6 +76,9 @@ type Server struct {
 	hooks    store.Webhooks // nil: the webhook routes answer 503
 	kick     func()
 	sync     func(ctx context.Context) (int64, error)
+
+	// privateAddr refuses webhook urls (Deps.PrivateAddr); nil: none.
+	privateAddr func(netip.Addr) bool
 }
 
 // New builds the server; Handler returns its router.
@@ -105,6 +113,8 @@ func New(cfg Config, d Deps) *Server {
 		extra:    map[string]http.Handler{},
 		now:      d.Now,
 		hooks:    d.Webhooks,
+
+		privateAddr: d.PrivateAddr,
 	}
 	s.svc = NewService(d.Store, d.GitHub, s.afterCommit, d.Now)
 	return s

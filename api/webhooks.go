@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -73,7 +74,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in, err := parseWebhook(o)
+	in, err := parseWebhook(o, s.privateAddr)
 	if err != nil {
 		return err
 	}
@@ -92,14 +93,19 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// parseWebhook reads {url, events?}.
-func parseWebhook(o object) (store.Webhook, error) {
+// parseWebhook reads {url, events?}; private, when set, names the addresses url
+// must not point to (see privateHost).
+func parseWebhook(o object, private func(netip.Addr) bool) (store.Webhook, error) {
 	u, err := o.text("url", maxWebhookURL, true)
 	if err != nil {
 		return store.Webhook{}, err
 	}
-	if p, err := url.Parse(*u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+	p, err := url.Parse(*u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return store.Webhook{}, badRequest("url must be an http or https URL")
+	}
+	if privateHost(p, private) {
+		return store.Webhook{}, badRequest("url must not point to a private or loopback address (WEBHOOK_PRIVATE=deny)")
 	}
 	types := slices.DeleteFunc(slices.Clone(webhookTypes), func(t store.EventType) bool { return t == store.EventCounts })
 	if !o.null("events") {

@@ -36,6 +36,10 @@ type WebhookConfig struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Timeout bounds one request to an endpoint.
 	Timeout time.Duration
+	// DenyPrivate (WEBHOOK_PRIVATE=deny) refuses every connection to a private or
+	// internal address (PrivateAddr): the attempt fails and is retried like any
+	// other. Off, receivers on this host or its network work.
+	DenyPrivate bool
 }
 
 const (
@@ -98,7 +102,7 @@ func NewDeliverer(st WebhookStore, cfg WebhookConfig, log *slog.Logger, reg prom
 		store: st, cfg: cfg, log: log, metrics: newWebhookMetrics(reg), tail: newTail(),
 		// The timeout is per request, on its context (see send).
 		client: &http.Client{
-			Transport: webhookTransport(),
+			Transport: webhookTransport(cfg.DenyPrivate),
 			// A redirect is an answer that is not 2xx: following it would send signed
 			// events somewhere nobody registered.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -108,11 +112,15 @@ func NewDeliverer(st WebhookStore, cfg WebhookConfig, log *slog.Logger, reg prom
 
 // webhookTransport keeps a connection per webhook alive between its requests:
 // Go's default keeps 2 idle per host, and webhooks often share a host, so the
-// rest would pay a new connection (and its TIME_WAIT) for every event.
-func webhookTransport() *http.Transport {
+// rest would pay a new connection (and its TIME_WAIT) for every event. With
+// denyPrivateAddrs it connects to public addresses only (denyPrivate).
+func webhookTransport(denyPrivateAddrs bool) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 1000
 	t.MaxIdleConnsPerHost = 100
+	if denyPrivateAddrs {
+		denyPrivate(t)
+	}
 	return t
 }
 

@@ -230,7 +230,7 @@ func (d *Deliverer) post(ctx context.Context, l store.WebhookLease, ev store.Eve
 	case err != nil && errors.Is(err, context.DeadlineExceeded):
 		outcome, a.Error = outcomeTimeout, "timeout"
 	case err != nil:
-		outcome, a.Error = outcomeNetwork, err.Error()
+		outcome, a.Error = outcomeNetwork, attemptError(err)
 	case status < 200 || status > 299:
 		outcome, a.Error = outcomeStatus, "status "+strconv.Itoa(status)
 	}

@@ -41,6 +41,7 @@ Environment:
   GITHUB_TOKEN, GITHUB_REPO, GITHUB_API_URL   GitHub issue creation (owner/name)
   PPROF_ADDR        serve net/http/pprof on this separate address (operators only)
   WS_DIRECT_WRITES  on (default) or off: off sends socket frames through the WebSocket library's own path
+  WEBHOOK_PRIVATE   allow (default) or deny: deny keeps webhooks off private, loopback and link-local addresses
 
 Documentation: docs/ in the repository; GET /openapi.json and /asyncapi.json on a server.
 `

@@ -63,6 +63,11 @@ type config struct {
 	// PlainWrites (WS_DIRECT_WRITES=off) has the hub send through the WebSocket
 	// library's own write path rather than writing frames beside it.
 	PlainWrites bool
+	// DenyPrivateWebhooks (WEBHOOK_PRIVATE=deny) keeps webhooks off private and
+	// internal addresses, for public deployments where whoever registers a webhook
+	// must not reach the server's own network. Off by default, so that receivers on
+	// this host or its network work.
+	DenyPrivateWebhooks bool
 }
 
 // loadConfig reads and checks the whole configuration of command cmd, once: the
@@ -162,7 +167,8 @@ func (c *config) readLimits(getenv func(string) string) error {
 	return nil
 }
 
-// readModes reads the switches: DEMO, WS_DIRECT_WRITES and LOG_LEVEL.
+// readModes reads the switches: DEMO, WS_DIRECT_WRITES, WEBHOOK_PRIVATE and
+// LOG_LEVEL.
 func (c *config) readModes(getenv func(string) string) error {
 	switch v := getenv("WS_DIRECT_WRITES"); v {
 	case "", "on", "true", "1":
@@ -170,6 +176,13 @@ func (c *config) readModes(getenv func(string) string) error {
 		c.PlainWrites = true
 	default:
 		return fmt.Errorf("WS_DIRECT_WRITES must be on or off, got %q", v)
+	}
+	switch v := getenv("WEBHOOK_PRIVATE"); v {
+	case "", "allow":
+	case "deny":
+		c.DenyPrivateWebhooks = true
+	default:
+		return fmt.Errorf("WEBHOOK_PRIVATE must be allow or deny, got %q", v)
 	}
 	c.Demo = c.devMode()
 	switch v := getenv("DEMO"); v {

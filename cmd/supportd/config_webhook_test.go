@@ -35,3 +35,18 @@ func TestConfigWebhookLease(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigWebhookPrivate(t *testing.T) {
+	for v, deny := range map[string]bool{"": false, "allow": false, "deny": true} {
+		cfg, err := loadConfig(func(k string) string { return map[string]string{"WEBHOOK_PRIVATE": v}[k] }, "serve", nil)
+		if err != nil || cfg.DenyPrivateWebhooks != deny {
+			t.Errorf("WEBHOOK_PRIVATE=%q: got deny %v, %v; want %v", v, cfg.DenyPrivateWebhooks, err, deny)
+		}
+	}
+	for _, v := range []string{"block", "DENY", "off", "1"} {
+		_, err := loadConfig(func(k string) string { return map[string]string{"WEBHOOK_PRIVATE": v}[k] }, "serve", nil)
+		if err == nil || !strings.Contains(err.Error(), `WEBHOOK_PRIVATE must be allow or deny, got "`+v+`"`) {
+			t.Errorf("WEBHOOK_PRIVATE=%q: got %v, want the WEBHOOK_PRIVATE message", v, err)
+		}
+	}
+}

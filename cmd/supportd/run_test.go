@@ -103,6 +103,7 @@ func TestConfigErrors(t *testing.T) {
 		"database without secret": {"DATABASE_URL": "postgres://x"},
 		"bad rate limit":          {"RATE_LIMIT": "fast"},
 		"bad retention":           {"EVENT_RETENTION": "forever"},
+		"bad webhook private":     {"WEBHOOK_PRIVATE": "block"},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,7 +63,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *parts, err err
 	reg := newRegistry()
 	wh, ok := p.store.(pubsub.WebhookStore)
 	if ok {
-		p.hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instance, LeaseTTL: cfg.WebhookLease}, log, reg)
+		p.hooks = pubsub.NewDeliverer(wh, pubsub.WebhookConfig{Owner: instance, LeaseTTL: cfg.WebhookLease, DenyPrivate: cfg.DenyPrivateWebhooks}, log, reg)
 	} else {
 		log.Warn("this store has no webhooks: none are delivered")
 	}
@@ -125,8 +126,13 @@ func newAPI(cfg config, p *parts, wh store.Webhooks, broker pubsub.Broker, log *
 		return nil, err
 	}
 	st := p.store
+	var private func(netip.Addr) bool // WEBHOOK_PRIVATE=allow: any webhook url
+	if cfg.DenyPrivateWebhooks {
+		private = pubsub.PrivateAddr
+	}
 	return api.New(api.Config{RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, Origins: cfg.Origins, GitHubWebhookSecret: cfg.GitHubWebhookSecret}, api.Deps{
 		Store: st, Auth: p.auth, Log: log, Registry: reg, GitHub: github, Notify: p.relay.Kick, Sync: p.relay.Sync, Webhooks: wh,
+		PrivateAddr: private,
 		Ready: func(ctx context.Context) error {
 			if err := st.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
