@@ -39,12 +39,13 @@ func PrivateAddr(a netip.Addr) bool {
 }
 
 // privateRanges are the ranges netip.Addr's own predicates do not name.
-func privateRanges() [5]netip.Prefix {
+func privateRanges() [6]netip.Prefix {
 	return [...]netip.Prefix{
 		netip.PrefixFrom(netip.AddrFrom4([4]byte{0, 0, 0, 0}), 8),     // "this network": Linux dials this host
 		netip.PrefixFrom(netip.AddrFrom4([4]byte{100, 64, 0, 0}), 10), // carrier-grade NAT (RFC 6598)
 		netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 0, 0}), 24),  // IETF protocol assignments
 		netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, 0, 0}), 15), // benchmarking networks (RFC 2544)
+		netip.PrefixFrom(netip.AddrFrom4([4]byte{240, 0, 0, 0}), 4),   // reserved, and the broadcast address
 		netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfe, 0xc0}), 10),  // site-local (deprecated, still routed inside)
 	}
 }

@@ -25,11 +25,13 @@ func TestPrivateAddr(t *testing.T) {
 		// carrier-grade NAT, IETF protocol assignments, benchmarking, site-local
 		"100.64.0.1": true, "100.127.255.255": true, "192.0.0.8": true, "198.18.0.1": true, "198.19.255.255": true,
 		"fec0::1": true, "feff::1": true,
+		// reserved, limited broadcast
+		"240.0.0.1": true, "255.255.255.255": true,
 		// IPv4-mapped IPv6 and NAT64 are judged by the IPv4 address inside
 		"::ffff:10.0.0.1": true, "::ffff:127.0.0.1": true, "64:ff9b::a00:1": true, "64:ff9b::7f00:1": true,
 		// public
 		"93.184.216.34": false, "8.8.8.8": false, "2606:4700::1": false, "2001:4860:4860::8888": false,
-		"172.32.0.1": false, "100.128.0.1": false, "198.20.0.1": false, "192.0.2.1": false, "1.0.0.1": false,
+		"172.32.0.1": false, "100.128.0.1": false, "198.20.0.1": false, "192.0.2.1": false, "1.0.0.1": false, "239.255.255.255": true, "223.255.255.255": false,
 		"::ffff:93.184.216.34": false, "64:ff9b::5db8:d822": false,
 	}
 	for s, want := range cases {
