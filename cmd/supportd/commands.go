@@ -36,9 +36,12 @@ Environment:
   RATE_LIMIT        REST requests a second per caller (0 turns limiting off)
   RATE_BURST        REST burst per caller
   EVENT_RETENTION   how long events stay replayable (default 168h)
+  DB_TIMEOUT        how long a request waits for PostgreSQL before 503 (default 5s)
   LOG_LEVEL         debug, info (default), warn or error
   DEMO              on or off: serve the demo pages at /demo/ (default: on in dev mode only)
   GITHUB_TOKEN, GITHUB_REPO, GITHUB_API_URL   GitHub issue creation (owner/name)
+  GITHUB_WEBHOOK_SECRET  verifies GitHub's issues webhooks at POST /github/webhook
+  WEBHOOK_LEASE     how long an instance holds a webhook unrenewed (default 15s, 1s-10m)
   PPROF_ADDR        serve net/http/pprof on this separate address (operators only)
   WS_DIRECT_WRITES  on (default) or off: off sends socket frames through the WebSocket library's own path
   WEBHOOK_PRIVATE   allow (default) or deny: deny keeps webhooks off private, loopback and link-local addresses

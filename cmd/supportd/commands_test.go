@@ -35,7 +35,7 @@ func TestHelpListsCommandsAndSettings(t *testing.T) {
 		for _, want := range []string{"serve", "migrate", "token", "healthcheck", "version", "help",
 			"ADDR", "DATABASE_URL", "REDIS_URL", "REDIS_PREFIX", "JWT_SECRET", "ALLOWED_ORIGINS", "RATE_LIMIT",
 			"RATE_BURST", "EVENT_RETENTION", "LOG_LEVEL", "DEMO", "GITHUB_TOKEN", "GITHUB_REPO", "GITHUB_API_URL", "PPROF_ADDR", "WS_DIRECT_WRITES",
-			"WEBHOOK_PRIVATE"} {
+			"WEBHOOK_PRIVATE", "DB_TIMEOUT", "GITHUB_WEBHOOK_SECRET", "WEBHOOK_LEASE"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v: help does not mention %s", args, want)
 			}
