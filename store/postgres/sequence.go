@@ -74,7 +74,7 @@ func (db *DB) SequenceEvents(ctx context.Context) ([]store.Event, error) {
 // the page in id order. All of it reads one snapshot, so a counts event carries the
 // counts as of the events numbered with it. The cursor moves only when the page has
 // events: a round that finds nothing writes nothing, and its COMMIT waits for no WAL
-// flush. It is read as a scalar subquery: the planner has no statistics for the
+// flush. The cursor is read as a scalar subquery: the planner has no statistics for the
 // one-row table and, joined, expected thousands of rows. $1 is the page size (the LIMIT also
 // keeps the planner on the partial index events_pending), $2 the counts event type.
 //
