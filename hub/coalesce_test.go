@@ -10,13 +10,7 @@ import (
 // Batches that wait in the inbox and continue each other go to a socket in one
 // batch (one write), in order; a stale batch among them changes nothing.
 func TestQueuedBatchesGoOutAsOneWrite(t *testing.T) {
-	log := &fakeLog{}
-	h := newTestHub(t, log)
-	agent := registeredAgent(h)
-	var evs []store.Event
-	for range 6 {
-		evs = append(evs, log.add("aaaaaaaaaaaaaaaaaaaaaaaa"))
-	}
+	h, agent, evs := agentAndEvents(t, 6)
 	h.inbox <- evs[2:3]
 	h.inbox <- evs[3:5]
 	h.inbox <- evs[1:2] // already in the first batch: a duplicate
@@ -36,13 +30,7 @@ func TestQueuedBatchesGoOutAsOneWrite(t *testing.T) {
 
 // A backlog goes out in fan-outs of at most coalesceMax events, whole batches each.
 func TestQueuedBatchesMergeUpToTheCap(t *testing.T) {
-	log := &fakeLog{}
-	h := newTestHub(t, log)
-	agent := registeredAgent(h)
-	var evs []store.Event
-	for range 70 {
-		evs = append(evs, log.add("aaaaaaaaaaaaaaaaaaaaaaaa"))
-	}
+	h, agent, evs := agentAndEvents(t, 70)
 	for i := 10; i < 70; i += 10 {
 		h.inbox <- evs[i : i+10]
 	}
@@ -60,4 +48,18 @@ func TestQueuedBatchesMergeUpToTheCap(t *testing.T) {
 	if got := received(t, agent); len(got) != 70 || got[0] != 1 || got[69] != 70 {
 		t.Errorf("got %d ids (%v…), want 1-70", len(got), got[:min(3, len(got))])
 	}
+}
+
+// agentAndEvents is a hub with one registered agent socket and n events of one
+// client in its log, not yet fanned out.
+func agentAndEvents(t *testing.T, n int) (*Hub, *socket, []store.Event) {
+	t.Helper()
+	log := &fakeLog{}
+	h := newTestHub(t, log)
+	agent := registeredAgent(h)
+	evs := make([]store.Event, 0, n)
+	for range n {
+		evs = append(evs, log.add("aaaaaaaaaaaaaaaaaaaaaaaa"))
+	}
+	return h, agent, evs
 }
